@@ -1,0 +1,53 @@
+import json
+import uuid
+
+from django.db import models
+from django.utils.crypto import salted_hmac
+
+from vault.fields import EncryptedSecretField
+from vault.secrets import Secret
+
+
+class ConnectionType(models.TextChoices):
+    BEARER = "BEARER", "Bearer token"
+    BASIC_AUTH = "BASIC_AUTH", "Basic auth"
+    API_KEY = "API_KEY", "API key"
+    OAUTH_CLIENT_CREDENTIALS = "OAUTH_CLIENT_CREDENTIALS", "OAuth client credentials"
+
+
+class Connection(models.Model):
+    """A named credential. Its `setup` is write-only: encrypted at rest, never shown again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150, unique=True)
+    type = models.CharField(max_length=32, choices=ConnectionType.choices, default=ConnectionType.BEARER)
+    setup = EncryptedSecretField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    allowed_hosts = models.JSONField(
+        default=list, blank=True, help_text="Hosts this credential may be sent to; empty means any host."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("use_connection", "Can use a connection in actions")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ready(self) -> bool:
+        return self.setup is not None
+
+    def set_setup(self, setup: dict) -> None:
+        """Replace the secret setup and its fingerprint."""
+        self.setup = Secret(setup)
+        self.fingerprint = fingerprint_of(setup)
+
+
+def fingerprint_of(setup: dict) -> str:
+    """A short, non-reversible tag that changes whenever the setup changes."""
+    canonical = json.dumps(setup, sort_keys=True, separators=(",", ":"))
+    return salted_hmac("vault.connection.fingerprint", canonical, algorithm="sha256").hexdigest()[:16]
