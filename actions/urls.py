@@ -1,8 +1,8 @@
 from django.urls import path
 
-from actions import views
+from actions.views import editor, flows
 
 app_name = "actions"
 urlpatterns = [
-    path("", views.flow_list, name="flow_list"),
+    path("", flows.flow_list, name="flow_list"),
 ]
