@@ -4,5 +4,17 @@ from actions.views import editor, flows
 
 app_name = "actions"
 urlpatterns = [
+    # Flows (actions/views/flows.py)
     path("", flows.flow_list, name="flow_list"),
+    path("new/", flows.flow_create, name="flow_create"),
+    path("<uuid:flow_id>/", flows.flow_detail, name="flow_detail"),
+    path("<uuid:flow_id>/edit/", flows.flow_edit, name="flow_edit"),
+    path("<uuid:flow_id>/delete/", flows.flow_delete, name="flow_delete"),
+    # The action editor and its Test (actions/views/editor.py)
+    path("<uuid:flow_id>/actions/new/<str:type>/<str:action>/", editor.action_create, name="action_create"),
+    path("<uuid:flow_id>/actions/<int:pk>/", editor.action_edit, name="action_edit"),
+    path("<uuid:flow_id>/actions/<int:pk>/delete/", editor.action_delete, name="action_delete"),
+    path("<uuid:flow_id>/actions/<int:pk>/test/", editor.action_test, name="action_test"),
+    path("<uuid:flow_id>/actions/test/", editor.action_test_new, name="action_test_new"),
+    path("<uuid:flow_id>/actions/rows/<str:field>/", editor.row, name="row"),
 ]
