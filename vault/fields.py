@@ -25,6 +25,11 @@ class SealedSecret(Secret):
     def __bool__(self) -> bool:
         return True
 
+    @property
+    def ciphertext(self) -> str:
+        """The stored token, for key rotation (which re-encrypts without revealing)."""
+        return self._token
+
 
 class EncryptedSecretField(models.TextField):
     """Ciphertext in the column; a Secret (or None) in Python. Values are JSON (text, object…)."""
@@ -40,8 +45,9 @@ class EncryptedSecretField(models.TextField):
     def get_prep_value(self, value):
         if value is None:
             return None
-        if isinstance(value, SealedSecret) and value._value is None:
-            return value._token
+        if isinstance(value, SealedSecret):
+            # Unchanged since it was read (revealed or not): keep the ciphertext as stored.
+            return value.ciphertext
         if not isinstance(value, Secret):
             value = Secret(value)
         return crypto.encrypt(value.reveal())

@@ -1,5 +1,6 @@
 import json
 import uuid
+from typing import Self
 
 from django.db import models
 from django.utils.crypto import salted_hmac
@@ -40,6 +41,24 @@ class Connection(models.Model):
     @property
     def ready(self) -> bool:
         return self.setup is not None
+
+    @classmethod
+    def find(cls, ref: str) -> Self | None:
+        """The connection whose id (UUID text) or name is `ref`; names never look like UUIDs."""
+        try:
+            return cls.objects.filter(pk=uuid.UUID(str(ref))).first()
+        except ValueError:
+            return cls.objects.filter(name=ref).first()
+
+    def summary(self) -> dict:
+        """Everything that may be shown about a connection outside its edit form (never the secret)."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "type": self.type,
+            "ready": self.ready,
+            "fingerprint": self.fingerprint,
+        }
 
     def set_setup(self, setup: dict) -> None:
         """Replace the secret setup and its fingerprint."""
