@@ -1,0 +1,105 @@
+"""Real-browser tests: Playwright (sync API) driving Debian's chromium against pytest-django's live_server.
+
+Fixtures for every e2e module (mark tests `@pytest.mark.e2e`):
+
+- `browser` (session): one headless chromium (/usr/bin/chromium) per test process.
+- `page`: a fresh browser context and page for each test, its `base_url` set to the live server, so
+  `page.goto("/flows/")` works. The test FAILS if, while it runs, the page logs a console error
+  (failed resource loads included), throws an uncaught exception, violates the Content-Security-Policy,
+  or gets a 5xx answer. Errors are collected in `browser_errors`; a test that provokes one on purpose
+  asserts on it and clears the list.
+- `logged_in_page`: `page`, logged in through the real login form as a new staff superuser
+  (`E2E_USERNAME` / `tests.conftest.STAFF_PASSWORD`), on the flow list.
+
+The live server runs in a thread of the test process and shares its settings: request `allow_loopback`
+(tests/conftest.py) so actions can reach a local upstream such as the `httpbin_url` server. The test
+database is transactional (live_server implies it): create objects with the ORM before `page.goto`.
+"""
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+
+from tests.conftest import STAFF_PASSWORD, make_user
+
+# Playwright's sync API runs an event loop in this thread; Django must still let the test use the ORM.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+E2E_USERNAME = "e2e-admin"
+BROWSER_ERRORS = pytest.StashKey[list[str]]()
+
+# Reported to the console, and so caught, even when the browser itself would only count it.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline code"}`);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started only once the test database exists: it then shares the
+    in-memory SQLite connection instead of opening (and leaking) one per request thread."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_errors(request) -> list[str]:
+    errors: list[str] = []
+    request.node.stash[BROWSER_ERRORS] = errors
+    return errors
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, browser_errors: list[str]):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            browser_errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 500:
+            browser_errors.append(f"HTTP {response.status} from {response.request.method} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: browser_errors.append(f"uncaught: {error}"))
+    page.on("response", on_response)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def logged_in_page(page: Page) -> Page:
+    make_user(E2E_USERNAME)
+    page.goto("/login/")
+    page.get_by_label("Username").fill(E2E_USERNAME)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/flows/$"))
+    return page
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail the test itself (not its teardown) when the browser reported an error while it ran."""
+    result = yield
+    errors = item.stash.get(BROWSER_ERRORS, [])
+    if errors:
+        pytest.fail("The browser reported errors:\n  " + "\n  ".join(errors), pytrace=False)
+    return result
