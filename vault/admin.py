@@ -35,6 +35,10 @@ class ConnectionAdmin(admin.ModelAdmin):
     class Media:
         js = ["vault/connection-admin.js"]
 
+    def get_fieldsets(self, request, obj=None):
+        # A connection being added has no status yet.
+        return self.fieldsets if obj else self.fieldsets[:-1]
+
     @admin.display(boolean=True, description="Ready")
     def is_ready(self, obj: Connection) -> bool:
         return obj.ready

@@ -137,7 +137,7 @@ class ConnectionForm(forms.ModelForm):
     basic_username = _text("Username", validators=[no_line_breaks, no_colon])
     basic_password = _secret("Password", strip=False)
     api_key_name = _text(
-        "Name",
+        "Key name",
         help_text="The header or query parameter that carries the key, e.g. X-API-Key or api_key.",
         validators=[no_line_breaks],
     )
