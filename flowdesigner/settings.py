@@ -151,6 +151,8 @@ FLOWS_HTTP_DEFAULT_TIMEOUT = env.float("FLOWS_HTTP_DEFAULT_TIMEOUT", default=30.
 FLOWS_HTTP_MAX_TIMEOUT = 120.0
 # An outbound proxy is used only when the administrator sets one; proxy variables are ignored.
 FLOWS_HTTP_PROXY = env.str("FLOWS_HTTP_PROXY", default="")
+# A CA bundle (PEM file) for internal services with a private CA; empty: the public CAs (certifi).
+FLOWS_HTTP_CA_BUNDLE = env.str("FLOWS_HTTP_CA_BUNDLE", default="")
 
 LOGGING = {
     "version": 1,
