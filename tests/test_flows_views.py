@@ -181,8 +181,16 @@ def test_saving_over_a_newer_version_is_refused_and_keeps_the_input(staff_client
 def test_edit_without_version_is_refused(staff_client, flow):
     response = staff_client.post(reverse("actions:flow_edit", args=[flow.pk]), {"name": "New"})
     assert response.status_code == 200
+    assert "does not say which version of the flow it was loaded from" in response.text
     flow.refresh_from_db()
     assert flow.name == "Sync users"
+
+
+def test_refused_edit_keeps_the_saved_name_in_the_page_header(staff_client, flow):
+    Flow.objects.create(name="Taken")
+    response = staff_client.post(reverse("actions:flow_edit", args=[flow.pk]), _edit_data(flow, name="Taken"))
+    assert "<title>Edit Sync users" in response.text
+    assert 'value="Taken"' in response.text
 
 
 def test_detail_lists_actions_in_order_with_editor_links(staff_client, flow):

@@ -1,5 +1,6 @@
 """The flows pages: list (with live search), create, detail, edit and delete."""
 
+from copy import copy
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -30,7 +31,14 @@ class FlowForm(forms.ModelForm):
 
 class FlowEditForm(FlowForm):
     # The version the form was loaded at: saving over a newer version is refused.
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={
+            key: "This form does not say which version of the flow it was loaded from: reload the page."
+            for key in ("required", "invalid", "min_value")
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,8 @@ def flow_edit(request: HttpRequest, flow_id: UUID) -> HttpResponse:
         form = FlowEditForm(instance=flow, initial={"version": flow.version})
         return render(request, "actions/flow_form.html", {"form": form, "flow": flow})
 
-    form = FlowEditForm(request.POST, instance=flow)
+    # The form works on a copy: the page keeps showing the saved name if the input is refused.
+    form = FlowEditForm(request.POST, instance=copy(flow))
     if not form.is_valid():
         return render(request, "actions/flow_form.html", {"form": form, "flow": flow})
 
