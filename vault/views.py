@@ -7,13 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from flowdesigner.access import staff_required
 from vault.forms import ConnectionForm
-from vault.models import Connection
+from vault.models import Connection, ConnectionType
 
 FORM_TEMPLATE = "vault/connection_form.html"
 
@@ -29,7 +29,7 @@ def _require(request: HttpRequest, *perms: str) -> None:
 
 
 @staff_required
-@require_http_methods(["GET"])
+@require_safe
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     _require(request, "vault.view_connection", "vault.change_connection")
     return render(request, "vault/connection_list.html", {"connections": Connection.objects.all()})
@@ -44,7 +44,8 @@ def _form_page(request: HtmxHttpRequest, connection: Connection | None) -> HttpR
             messages.success(request, f"Connection “{saved.name}” {'saved' if connection else 'created'}.")
             return redirect("vault:list")
     else:
-        initial = {"type": request.GET["type"]} if "type" in request.GET else None
+        chosen = request.GET.get("type")
+        initial = {"type": chosen} if chosen in ConnectionType.values else None
         form = ConnectionForm(instance=connection, initial=initial)
         if request.htmx:
             return render(request, f"{FORM_TEMPLATE}#setup_fields", {"form": form})
