@@ -55,7 +55,16 @@ def httpbin_url():
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(
-        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning", "httpbin:app"],
+        [
+            str(gunicorn),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "httpbin:app",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -63,7 +72,7 @@ def httpbin_url():
     deadline = time.monotonic() + 20
     while True:
         try:
-            urllib.request.urlopen(f"{url}/get", timeout=1).close()
+            urllib.request.urlopen(f"{url}/get", timeout=1).close()  # noqa: S310 (our own local URL)
             break
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
