@@ -36,7 +36,9 @@ class Action(models.Model):
     """
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="actions")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     branch = models.CharField(max_length=4, choices=Branch.choices, default=Branch.MAIN, blank=True)
     position = models.PositiveIntegerField(default=0)
     action_id = models.SlugField(max_length=100, verbose_name="id")
@@ -52,10 +54,100 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
-        constraints = [models.UniqueConstraint(fields=["flow", "action_id"], name="unique_action_id_per_flow")]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "action_id"], name="unique_action_id_per_flow")
+        ]
 
     def __str__(self) -> str:
         return self.alias or self.action_id
+
+    @property
+    def kind(self) -> str:
+        return f"{self.type}/{self.action}"
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual", "manual"
+    WEBHOOK = "webhook", "webhook"
+    CLI = "cli", "CLI"
+    API = "api", "API"
+    SCHEDULE = "schedule", "schedule"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    COMPLETED = "completed", "completed"
+    FAILED = "failed", "failed"
+
+
+class Execution(models.Model):
+    """One run of a flow: its input, its outcome and (in `action_runs`) what every action did.
+
+    Everything stored here has been redacted: no Secret's value is ever written to these rows.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="executions")
+    flow_version = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    fields = models.JSONField(default=dict, blank=True, help_text="The input fields.")
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True, help_text="{action_id, code, message} when failed.")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    ended = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["flow", "-created"], name="execution_flow_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id} #{self.id} ({self.status})"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started is None or self.ended is None:
+            return None
+        return round((self.ended - self.started).total_seconds() * 1000)
+
+    def summary(self) -> dict:
+        """The execution as the command line and the API print it."""
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "actions": [
+                {"id": run.action_id, "status": run.status, "output": run.output}
+                for run in self.action_runs.all()
+            ],
+        }
+
+
+class ActionRun(models.Model):
+    """What one action did in one execution: resolved params (secrets masked), output, timing, error."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="action_runs")
+    position = models.PositiveIntegerField(help_text="Order of the run within the execution.")
+    action_id = models.CharField(max_length=100, verbose_name="id")
+    type = models.CharField(max_length=50)
+    action = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    params = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(null=True, blank=True, help_text='"masked" when the action masks its output.')
+    meta = models.JSONField(default=dict, blank=True, help_text="Timing, size, request as sent (masked)…")
+    error = models.JSONField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    started = models.DateTimeField()
+
+    class Meta:
+        ordering = ["execution", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.action_id} ({self.status})"
 
     @property
     def kind(self) -> str:
