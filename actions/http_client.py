@@ -536,14 +536,14 @@ def _timeout_message(timeout: float) -> str:
 
 def _cause_chain(exc: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
+    pending: list[BaseException] = [exc]
     while pending:
         current = pending.pop()
-        if current is None or current in chain or len(chain) > 20:
+        if current in chain or len(chain) > 20:
             continue
         chain.append(current)
-        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        pending += [a for a in current.args if isinstance(a, BaseException)]
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending += [e for e in linked if isinstance(e, BaseException)]
     return chain
 
 
