@@ -169,6 +169,8 @@ _IGNORED = _names(
 _DATA = {"data": True, "data-ascii": True, "data-binary": True, "data-raw": False}
 _FORM_FIELD_PARAMS = re.compile(r";\s*(type|filename|headers|encoder)=.*$", re.DOTALL)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# A URL without a scheme that starts like a host (not like `$BASE_URL` or a `{{…}}` base URL).
+_HOST_START = re.compile(r"^[A-Za-z0-9\[]")
 
 
 # --- Words -----------------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def _split_posix(text: str) -> list[str]:
                 word.append(text[i + 1])
                 in_word = True
             i += 2
-        elif char in " \t\n":
+        elif char in " \t\r\n":
             finish()
             i += 1
         elif char == "'":
@@ -349,7 +351,7 @@ def _split_windows(text: str) -> list[str]:
             else:
                 quoted, in_word = not quoted, True
                 i += 1
-        elif char in " \t\n" and not quoted:
+        elif char in " \t\r\n" and not quoted:
             if in_word:
                 words.append("".join(word))
             word, in_word = [], False
@@ -366,12 +368,13 @@ def _split_windows(text: str) -> list[str]:
 
 
 def _words(command: str) -> list[str]:
-    text = command.replace("\r\n", "\n").strip()
-    # Spaces after a line-continuation backslash are a copy-and-paste accident, not an escaped space.
-    text = re.sub(r"\\[ \t]+\n", "\\\n", text)
-    windows = re.search(r"\^[ \t]*\n", text) or re.match(r"curl(\.exe)?\s+\^\"", text, re.IGNORECASE)
+    text = command.strip()
+    # Blanks (or a CR from a Windows clipboard) after a line-continuation backslash or caret are a
+    # copy-and-paste accident, not an escaped blank. A CR anywhere else is kept, as in a shell.
+    text = re.sub(r"\\[ \t\r]+\n", "\\\n", text)
+    windows = re.search(r"\^[ \t\r]*\n", text) or re.match(r"curl(\.exe)?\s+\^\"", text, re.IGNORECASE)
     if windows:
-        text = re.sub(r"\^[ \t]+\n", "^\n", text)
+        text = re.sub(r"\^[ \t\r]+\n", "^\n", text)
         return _split_windows(text)
     return _split_posix(text)
 
@@ -671,17 +674,16 @@ def _build(request: _Request) -> CurlImport:
 
 def _split_url(url: str) -> tuple[str, str, str | None]:
     """(URL without query and fragment, the query, decoded `user:password` from the URL or None)."""
-    if not _SCHEME.match(url):
+    if not _SCHEME.match(url) and _HOST_START.match(url):
         url = "http://" + url  # what curl does with a URL without a scheme
     url = url.split("#", 1)[0]
     url, _, query = url.partition("?")
-    scheme, _, rest = url.partition("://")
+    scheme, separator, rest = url.partition("://")
     authority, slash, path = rest.partition("/")
-    userinfo = None
-    if "@" in authority:
-        raw, _, authority = authority.rpartition("@")
-        userinfo = unquote(raw)
-    return f"{scheme}://{authority}{slash}{path}", query, userinfo
+    if not separator or "@" not in authority:
+        return url, query, None
+    raw, _, authority = authority.rpartition("@")
+    return f"{scheme}://{authority}{slash}{path}", query, unquote(raw)
 
 
 def _pairs(text: str) -> list[tuple[str, str]] | None:
