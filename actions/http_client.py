@@ -271,6 +271,7 @@ class _Exchange:
         self.deadline = deadline
         self.expired = False
         self.target: str | None = None  # the request target of the hop in progress, as typed
+        self.connect_ms: float | None = None  # TCP connect time of the hop in progress
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
@@ -343,8 +344,10 @@ class _WatchedConnectionMixin:
     """Hands each socket to the exchange in progress, for the watchdog."""
 
     def _new_conn(self) -> socket.socket:
+        started = time.monotonic()
         sock = super()._new_conn()  # type: ignore[misc]
         if (exchange := _current_exchange.get()) is not None:
+            exchange.connect_ms = (time.monotonic() - started) * 1000
             exchange.add(sock)
         return sock
 
@@ -447,8 +450,7 @@ class _Exchanged:
     headers: list[tuple[str, str]]
     body: bytes
     content_type: str
-    final_url: str
-    redirects: list[dict]
+    connect_ms: float | None  # None: the connection was reused from the pool
     first_byte_ms: float
     download_ms: float
 
@@ -527,11 +529,14 @@ class _BodyReader:
 
 
 def _too_large_message(cap: int) -> str:
-    return f"The response is larger than the {cap // 1024} KiB limit."
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if cap >= size:
+            return f"The response is larger than the {cap / size:.4g} {unit} limit."
+    return f"The response is larger than the {cap} bytes limit."
 
 
 def _timeout_message(timeout: float) -> str:
-    return f"The request did not complete within {timeout:g} seconds."
+    return f"The request did not complete within {timeout:g} s."
 
 
 def _cause_chain(exc: BaseException) -> list[BaseException]:
@@ -701,7 +706,7 @@ def _exchange(
         prepared = _prepare(hop, parts, _Destination(parts.hostname, address))
         if "request" not in record:
             record["request"] = _sent_record(prepared, hop, scrub)
-        exchange.target = prepared.path_url
+        exchange.target, exchange.connect_ms = prepared.path_url, None
         sent = time.monotonic()
         remaining = max(exchange.deadline - sent, 0.001)
         try:
@@ -733,8 +738,7 @@ def _exchange(
             headers=[(name, _header_text(value)) for name, value in response.raw.headers.items()],
             body=body,
             content_type=response.raw.headers.get("content-type", ""),
-            final_url=hop.display_url,
-            redirects=redirects,
+            connect_ms=exchange.connect_ms,
             first_byte_ms=first_byte_ms,
             download_ms=(time.monotonic() - started_download) * 1000,
         )
@@ -988,4 +992,6 @@ def _send(request: OutboundRequest, scrub: _Scrubber, record: dict, started: flo
         "first_byte_ms": round(exchanged.first_byte_ms, 3),
         "download_ms": round(exchanged.download_ms, 3),
     }
+    if exchanged.connect_ms is not None:
+        timings["connect_ms"] = round(exchanged.connect_ms, 3)
     return OutboundResult(output=output, meta=_meta(record, started, len(exchanged.body), timings))

@@ -53,7 +53,7 @@ class RawServer:
         with conn:
             conn.settimeout(5)
             try:
-                self.requests.append(_read_request(conn))
+                self.requests.append(read_request(conn))
                 self.handler(conn, self)
             except OSError:
                 pass
@@ -66,7 +66,7 @@ class RawServer:
             thread.join(timeout=2)
 
 
-def _read_request(conn: socket.socket) -> bytes:
+def read_request(conn: socket.socket) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)

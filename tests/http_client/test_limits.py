@@ -59,7 +59,7 @@ def test_c19_deadline_is_total_not_per_read(limits, raw_server, handler):
     server = raw_server(handler)
     error, elapsed = fails(server.url("/"), "timeout", timeout=1)
     assert 0.9 < elapsed < 1.8
-    assert error.message == "The request did not complete within 1 seconds."
+    assert error.message == "The request did not complete within 1 s."
 
 
 def test_c19_default_timeout_applies(limits, raw_server):
@@ -228,3 +228,25 @@ def test_connection_closed_without_response(limits, raw_server):
 
 def test_non_positive_timeout_is_invalid(limits):
     fails("http://127.0.0.1:9/", "invalid_request", timeout=0)
+
+
+def test_concurrent_deadlines_each_end_on_time(limits, raw_server):
+    import threading
+
+    server = raw_server(drip_body)
+    elapsed: dict[float, float] = {}
+
+    def run(timeout: float) -> None:
+        started = time.monotonic()
+        with pytest.raises(OutboundError):
+            send(OutboundRequest("GET", server.url("/"), timeout=timeout))
+        elapsed[timeout] = time.monotonic() - started
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in (0.5, 1.0, 1.5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert set(elapsed) == {0.5, 1.0, 1.5}
+    for timeout, took in elapsed.items():
+        assert timeout - 0.1 < took < timeout + 0.6

@@ -229,4 +229,4 @@ def test_meta_records_size_duration_and_timings(httpserver, up):
     assert result.meta["attempts"] == 1
     assert result.meta["final_url"] == up("/m")
     assert result.meta["redirects"] == []
-    assert set(result.meta["timings"]) == {"first_byte_ms", "download_ms"}
+    assert set(result.meta["timings"]) == {"connect_ms", "first_byte_ms", "download_ms"}

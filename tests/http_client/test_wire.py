@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from actions import ssrf
 from actions.http_client import OutboundError, OutboundRequest, normalize_url, send
-from tests.http_client.servers import reply
+from tests.http_client.servers import read_request, reply
 from vault.secrets import Secret
 
 
@@ -216,3 +217,29 @@ def test_unknown_method_is_refused():
     with pytest.raises(OutboundError) as caught:
         send(OutboundRequest("TRACE", "http://example.com/"))
     assert caught.value.code == "invalid_request"
+
+
+def test_keep_alive_connections_are_reused_and_each_request_is_still_checked(
+    fake_dns, settings, monkeypatch, raw_server
+):
+    def keep_alive(conn, server):
+        conn.settimeout(0.5)
+        while not server.stopped.is_set():
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            request = read_request(conn)
+            if not request:
+                return
+            server.requests.append(request)
+
+    server = raw_server(keep_alive)
+    lookups = []
+    monkeypatch.setattr(ssrf, "_resolve", lambda host, port: lookups.append(host) or ["127.0.0.1"])
+    settings.FLOWS_OUTBOUND_ALLOWLIST = ["127.0.0.1"]
+    url = server.url("/k?tags[]=a", host="keep.test")
+    results = [send(OutboundRequest("GET", url, timeout=5)) for _ in range(3)]
+    assert [r.output["body"] for r in results] == ["ok", "ok", "ok"]
+    assert server.accepted == 1
+    assert lookups == ["keep.test"] * 3
+    assert "connect_ms" in results[0].meta["timings"]
+    assert "connect_ms" not in results[2].meta["timings"]
+    assert all(head_lines(raw)[0] == "GET /k?tags[]=a HTTP/1.1" for raw in server.requests)
