@@ -7,13 +7,15 @@ Fixtures for every e2e module (mark tests `@pytest.mark.e2e`):
   `page.goto("/flows/")` works. The test FAILS if, while it runs, the page logs a console error
   (failed resource loads included), throws an uncaught exception, violates the Content-Security-Policy,
   or gets a 5xx answer. Errors are collected in `browser_errors`; a test that provokes one on purpose
-  asserts on it and clears the list.
+  asserts on it and clears the list. /favicon.ico is answered in the browser (204), never by the app.
 - `logged_in_page`: `page`, logged in through the real login form as a new staff superuser
   (`E2E_USERNAME` / `tests.conftest.STAFF_PASSWORD`), on the flow list.
 
 The live server runs in a thread of the test process and shares its settings: request `allow_loopback`
 (tests/conftest.py) so actions can reach a local upstream such as the `httpbin_url` server. The test
 database is transactional (live_server implies it): create objects with the ORM before `page.goto`.
+htmx is loaded with `defer`: after a click that navigates, `page.wait_for_load_state()` before typing
+into an input that htmx drives (`page.goto` already waits for the load event).
 """
 
 import os
@@ -31,6 +33,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 E2E_USERNAME = "e2e-admin"
 BROWSER_ERRORS = pytest.StashKey[list[str]]()
+
+# Generous waits: the suite runs in parallel on small CI machines.
+expect.set_options(timeout=10_000)
 
 # Reported to the console, and so caught, even when the browser itself would only count it.
 _REPORT_CSP_VIOLATIONS = """
@@ -67,6 +72,8 @@ def page(browser: Browser, live_server, browser_errors: list[str]):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    # Pages without an icon link (the Django admin, error pages) make the browser ask for one.
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:

@@ -25,6 +25,7 @@ def test_create_find_rename_and_delete_a_flow(logged_in_page: Page):
     Flow.objects.create(name="Billing export", description="nightly CSV")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Flows").click()
+    page.wait_for_load_state()  # htmx (deferred) is ready
     results = page.locator("#flow-results")
     expect(results.get_by_role("link")).to_have_text(["Billing export", "Sync users"])
 
@@ -131,6 +132,6 @@ def test_outsider_is_refused(page: Page, browser_errors: list[str]):
         page.get_by_role("button", name="Log in").click()
     assert response.value.status == 403
     expect(page.get_by_text("Forbidden")).to_be_visible()
-    # The browser logs the 403 (and the error page's missing favicon): expected here.
+    # The browser logs the 403 as a failed load: expected here.
     assert any("403" in error for error in browser_errors)
     browser_errors.clear()
