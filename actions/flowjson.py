@@ -216,15 +216,16 @@ def _plan_action(
     form_params = {k: v for k, v in params.items() if not (is_condition and k in ("then", "else"))}
     form_class = action_type.form_class
     form = form_class(data=form_class.data_from_params(form_params))
-    if not form.is_valid():
+    planned = _Planned(action)
+    if form.is_valid():
+        action.params = form.params
+        action.secret_params = form.secret_params(None)
+    else:
         for name, messages in form.errors.items():
             label = "" if name == "__all__" else f"{name}: "
             problems.extend(f"{here}: {label}{message}" for message in messages)
-        return None
-    action.params = form.params
-    action.secret_params = form.secret_params(None)
-    planned = _Planned(action)
     if is_condition:
+        # Nested actions are checked even when the condition is not, so that one import reports all.
         for branch in BRANCHES:
             nested = params.get(branch.value, [])
             if not isinstance(nested, list):

@@ -20,7 +20,7 @@ from django.db.models import Count
 from actions.engine import run_flow
 from actions.flowjson import FlowImportError, export_flow, import_flows
 from actions.models import Flow, Status, Trigger
-from actions.runner import parse_input
+from actions.runner import scope_from
 
 RUN_INPUT_KEYS = ("fields", "vars", "context")
 
@@ -61,14 +61,7 @@ class Command(BaseCommand):
 
     def _run(self, options: dict) -> None:
         flow = self._find(options["flow"])
-        try:
-            scope = parse_input(options["input"])
-        except ValueError as error:
-            raise _invalid(f"--input: {error}") from None
-        if scope["actions"]:
-            raise _invalid(
-                f"--input: a flow run takes {', '.join(RUN_INPUT_KEYS)}; its actions produce the rest."
-            )
+        scope = self._run_input(options["input"])
         execution = run_flow(
             flow, fields=scope["fields"], vars=scope["vars"], context=scope["context"], trigger=Trigger.CLI
         )
@@ -80,6 +73,22 @@ class Command(BaseCommand):
                 f"The run failed{where} ({error.get('code')}): {error.get('message')}", returncode=1
             )
         self.stderr.write(f"Flow “{flow.name}” ran: execution {execution.id} completed.")
+
+    def _run_input(self, text: str) -> dict:
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as error:
+            raise _invalid(
+                f"--input: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+            ) from None
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(RUN_INPUT_KEYS))):
+            raise _invalid(
+                f"--input: unknown key {', '.join(unknown)}; a flow run takes {', '.join(RUN_INPUT_KEYS)}."
+            )
+        try:
+            return scope_from(data)
+        except ValueError as error:
+            raise _invalid(f"--input: {error}") from None
 
     def _list(self, options: dict) -> None:
         flows = Flow.objects.annotate(action_count=Count("actions")).order_by("name")
