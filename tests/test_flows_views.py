@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actions.models import Action, Flow
@@ -269,3 +271,23 @@ def test_pages_are_csrf_protected(flow, staff_user):
     csrf_client.force_login(staff_user)
     assert csrf_client.post(reverse("actions:flow_delete", args=[flow.pk])).status_code == 403
     assert Flow.objects.exists()
+
+
+def test_detail_and_list_queries_do_not_grow_with_actions(staff_client, flow):
+    def add_actions(n: int) -> None:
+        Action.objects.bulk_create(
+            Action(flow=flow, action_id=f"a{i}", type="HTTP", action="SEND_REQUEST", position=i)
+            for i in range(Action.objects.count(), n)
+        )
+
+    add_actions(1)
+    urls = [reverse("actions:flow_detail", args=[flow.pk]), reverse("actions:flow_list")]
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    baseline = [count(url) for url in urls]
+    add_actions(100)
+    assert [count(url) for url in urls] == baseline
