@@ -661,7 +661,9 @@ def _next_hop(hop: _Hop, status: int, location: str, scrub: _Scrubber) -> _Hop:
         method, body = "GET", None
         headers = [(n, v) for n, v in headers if n.lower() not in BODY_HEADERS]
     if _origin(urlsplit(url)) != _origin(urlsplit(hop.url)):
-        headers = [(n, v) for n, v in headers if n.lower() not in CREDENTIAL_HEADERS and isinstance(v, str)]
+        # A typed Host header named the old origin: the new one gets its own.
+        dropped = CREDENTIAL_HEADERS | {"host"}
+        headers = [(n, v) for n, v in headers if n.lower() not in dropped and isinstance(v, str)]
     return _Hop(method, url, scrub.text(url), headers, body)
 
 

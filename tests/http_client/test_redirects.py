@@ -118,6 +118,7 @@ def credentials_request(url: str) -> OutboundRequest:
             ("Cookie", "sid=1"),
             ("X-Api-Key", Secret("key_SENTINEL")),
             ("X-Plain", "kept"),
+            ("Host", "vhost.example"),
         ],
         query=[("api_key", Secret("key_SENTINEL"))],
         timeout=5,
@@ -140,6 +141,8 @@ def test_cross_host_hop_drops_credentials_and_secret_query(httpserver, up, fake_
     assert "authorization" not in wire.lower()
     assert "cookie" not in wire.lower()
     assert "X-Plain: kept" in wire
+    assert f"Host: other.test:{other.port}" in wire
+    assert first.headers["Host"] == "vhost.example"
 
 
 def test_same_origin_hop_keeps_credentials(httpserver, up):

@@ -243,3 +243,18 @@ def test_keep_alive_connections_are_reused_and_each_request_is_still_checked(
     assert "connect_ms" in results[0].meta["timings"]
     assert "connect_ms" not in results[2].meta["timings"]
     assert all(head_lines(raw)[0] == "GET /k?tags[]=a HTTP/1.1" for raw in server.requests)
+
+
+def test_configured_proxy_is_used_and_the_guard_still_applies(fake_dns, settings, raw_server):
+    proxy = raw_server(reply("200 OK", [("Content-Length", "7")], b"proxied"))
+    settings.FLOWS_HTTP_PROXY = proxy.url("").rstrip("/")
+    fake_dns["public.test"] = ["93.184.216.34"]
+    fake_dns["private.test"] = ["10.0.0.5"]
+    output = send(OutboundRequest("GET", "http://public.test/x?q=1", timeout=5)).output
+    assert output["body"] == "proxied"
+    assert head_lines(proxy.requests[-1])[0] == "GET http://public.test/x?q=1 HTTP/1.1"
+    assert header_lines(proxy.requests[-1], "host") == ["Host: public.test"]
+    with pytest.raises(OutboundError) as caught:
+        send(OutboundRequest("GET", "http://private.test/", timeout=5))
+    assert caught.value.code == "blocked_destination"
+    assert proxy.accepted == 1
