@@ -154,6 +154,9 @@ FLOWS_HTTP_PROXY = env.str("FLOWS_HTTP_PROXY", default="")
 # A CA bundle (PEM file) for internal services with a private CA; empty: the public CAs (certifi).
 FLOWS_HTTP_CA_BUNDLE = env.str("FLOWS_HTTP_CA_BUNDLE", default="")
 
+# Flow runs: a Delay action longer than this fails instead of holding a web worker.
+FLOWS_MAX_INLINE_DELAY = env.float("FLOWS_MAX_INLINE_DELAY", default=10.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
