@@ -118,6 +118,15 @@ def parse_statuses(text: str) -> frozenset[int]:
 _MARK = re.compile("\ufdd0([0-9]+)\ufdd1")
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: NaN and Infinity, which json.loads takes, are not JSON."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def json_text_structure(text: str) -> Any:
     """JSON text in which `{{…}}` may stand for a value or sit inside a string → the same structure with
     each expression as a template string (`{"ids": {{x}}}` → `{"ids": "{{x}}"}`).
@@ -144,9 +153,11 @@ def json_text_structure(text: str) -> Any:
                 in_string = not in_string
         pieces.append(part)
     try:
-        parsed = json.loads("".join(pieces))
+        parsed = loads("".join(pieces))
     except json.JSONDecodeError as error:
         raise ValueError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+    except ValueError as error:
+        raise ValueError(f"Not valid JSON: {error}.") from None
 
     def restore(value: Any) -> Any:
         if isinstance(value, str):
@@ -288,10 +299,11 @@ def _user_header_value(name: str, value: str | Secret) -> str | Secret:
 
 
 def _serialize_xml(value: Any) -> str:
-    if isinstance(value, dict) and len(value) == 1:
+    if isinstance(value, dict) and len(value) == 1 and not isinstance(next(iter(value.values())), list):
         root, content = next(iter(value.items()))
     else:
-        root, content = "root", value
+        # One root element: a list becomes <root><item>…</item>…</root>.
+        root, content = "root", {"item": value} if isinstance(value, list) else value
     if problem := xml_names_problem({root: content}):
         raise _failed("invalid_request", f"payload: {problem}")
     return '<?xml version="1.0" encoding="UTF-8"?>' + _xml_element(root, content)
@@ -301,11 +313,7 @@ def _xml_element(tag: str, value: Any) -> str:
     if isinstance(value, list):
         return "".join(_xml_element(tag, item) for item in value)
     if isinstance(value, dict):
-        inner = "".join(
-            _xml_element(key, item) if not isinstance(item, list) or item else ""
-            for key, item in value.items()
-        )
-        return f"<{tag}>{inner}</{tag}>"
+        return f"<{tag}>{''.join(_xml_element(key, item) for key, item in value.items())}</{tag}>"
     if value is None:
         return f"<{tag}/>"
     return f"<{tag}>{xml_escape(to_text(value))}</{tag}>"
@@ -396,6 +404,13 @@ def build_request(
             credential = vault.credential_for(str(ref))
         except vault.CredentialUnavailable as error:
             raise _failed("invalid_request", str(error)) from None
+        if credential.oauth is not None:
+            # Its token must be fetched by the outbound client, which offers no way to do so yet.
+            raise _failed(
+                "invalid_request",
+                f'Connection "{credential.name}" is an OAuth client-credentials connection: '
+                "HTTP actions cannot use those yet.",
+            )
         if not vault.is_host_allowed(credential, host):
             raise _failed(
                 "blocked_destination",
@@ -416,7 +431,8 @@ def build_request(
         query.extend((name, value) for name, value in credential.query if name not in user_keys)
     if basic := params.get("basic"):
         try:
-            username = to_text(reveal(resolve(str(basic.get("username") or ""), scope)))
+            username = basic.get("username") if isinstance(basic, dict) else ""
+            username = to_text(reveal(resolve(str(username or ""), scope)))
         except ExpressionError as error:
             raise error.with_param("basic.username") from None
         password = _basic_password(ctx.secret_params)
@@ -455,7 +471,9 @@ def build_request(
         success_statuses=parse_statuses(params["success_statuses"])
         if params.get("success_statuses")
         else None,
-        retry=_retry_policy(retry) if retry and int(retry.get("attempts") or 1) > 1 else None,
+        retry=_retry_policy(retry)
+        if isinstance(retry, dict) and int(retry.get("attempts") or 1) > 1
+        else None,
     )
     return request, credential
 
@@ -704,7 +722,7 @@ class HttpRequestForm(ParamsForm):
             return
         content_type = cleaned.get("content_type") or "JSON"
         try:
-            structure = json.loads(text)
+            structure = loads(text)
             plain = not isinstance(structure, str)
         except ValueError:
             plain = False

@@ -330,6 +330,7 @@ def _result_context(run: ActionRun) -> dict:
     return {
         "run": run,
         "status": status,
+        "success": output.get("success"),
         "status_class": f"status-{status // 100}xx" if isinstance(status, int) else "status-0xx",
         "output_json": json.dumps(run.output, indent=2, ensure_ascii=False, default=str),
         "response_headers": [

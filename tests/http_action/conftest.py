@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP Request action: a raw-socket upstream that records the exact bytes it receives."""
+"""Fixtures for the HTTP Request action: a raw-socket upstream that records the exact bytes it receives,
+and the real-browser fixtures of tests/e2e for the editor's browser test."""
 
 import json
 
@@ -6,6 +7,7 @@ import pytest
 
 from actions.models import Action, Flow
 from actions.runner import ActionRun, run_action, scope_from
+from tests.e2e.conftest import browser, browser_errors, live_server, logged_in_page, page  # noqa: F401
 from tests.http_client.servers import RawServer, reply
 from vault.models import Connection
 from vault.secrets import Secret

@@ -285,3 +285,19 @@ def test_the_page_loads_its_script_with_the_csp_nonce_and_no_inline_code(staff_c
     nonce = page["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     assert f'src="/static/js/editor.js" nonce="{nonce}"' in page.text
     assert "hx-on" not in page.text and "onclick" not in page.text and "<style" not in page.text
+
+
+def test_another_action_type_gets_a_field_by_field_editor_and_its_test(staff_client, flow):
+    url = reverse("actions:action_create", args=[flow.pk, "FLOW", "STORE_VARS"])
+    assert 'name="vars"' in staff_client.get(url).text
+    response = staff_client.post(
+        url, {"version": 1, "action_id": "keep", "vars": '{"plan": "{{fields.plan}}"}'}
+    )
+    action = Action.objects.get()
+    assert response.status_code == 302 and action.params == {"vars": {"plan": "{{fields.plan}}"}}
+    test = staff_client.post(
+        reverse("actions:action_test", args=[flow.pk, action.pk]),
+        {"vars": '{"plan": "{{fields.plan}}"}', "test_input": '{"fields": {"plan": "pro"}}'},
+    )
+    assert '<span class="badge success">completed</span>' in test.text
+    assert "&quot;plan&quot;: &quot;pro&quot;" in test.text

@@ -210,3 +210,8 @@ def test_c10c_the_form_says_which_authorization_wins():
 def test_an_unknown_connection_is_refused():
     form = form_for({"url": "https://x.test", "connection_id": "nope"})
     assert form.errors["connection_id"] == ['There is no vault connection "nope".']
+
+
+def test_nan_is_not_json():
+    form = form_for({"url": "https://x.test", "payload": '{"a": NaN}'})
+    assert form.errors["payload"] == ["Not valid JSON: NaN is not JSON."]

@@ -124,3 +124,13 @@ def test_test_before_the_first_save(staff_client, flow, httpbin_url, allow_loopb
 
 def test_the_test_is_post_only(staff_client, action):
     assert staff_client.get(url_of(action)).status_code == 405
+
+
+def test_the_redirect_chain_and_final_url_are_shown(staff_client, flow, action, httpbin_url, allow_loopback):
+    response = staff_client.post(
+        url_of(action), form_data(flow, url=f"{httpbin_url}/redirect/2"), headers=HTMX
+    )
+    text = response.text
+    assert f"<dt>Final URL</dt><dd><code>{httpbin_url}/get</code></dd>" in text
+    assert text.count('<li><span class="badge">302</span>') == 2
+    assert f"<code>{httpbin_url}/redirect/2</code>" in text
