@@ -11,6 +11,10 @@ Fixtures for every e2e module (mark tests `@pytest.mark.e2e`):
 - `logged_in_page`: `page`, logged in through the real login form as a new staff superuser
   (`E2E_USERNAME` / `tests.conftest.STAFF_PASSWORD`), on the flow list.
 
+Another test directory can use them with `from tests.e2e.conftest import browser, browser_errors,
+live_server, logged_in_page, page, pytest_runtest_call` in its conftest (without the hook, browser
+errors fail the test at teardown rather than in its call phase).
+
 The live server runs in a thread of the test process and shares its settings: request `allow_loopback`
 (tests/conftest.py) so actions can reach a local upstream such as the `httpbin_url` server. The test
 database is transactional (live_server implies it): create objects with the ORM before `page.goto`.
@@ -33,6 +37,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 E2E_USERNAME = "e2e-admin"
 BROWSER_ERRORS = pytest.StashKey[list[str]]()
+BROWSER_ERRORS_CHECKED = pytest.StashKey[bool]()
 
 # Generous waits: the suite runs in parallel on small CI machines.
 expect.set_options(timeout=10_000)
@@ -68,7 +73,7 @@ def browser_errors(request) -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server, browser_errors: list[str]):
+def page(request, browser: Browser, live_server, browser_errors: list[str]):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     context.add_init_script(_REPORT_CSP_VIOLATIONS)
@@ -89,6 +94,9 @@ def page(browser: Browser, live_server, browser_errors: list[str]):
     page.on("response", on_response)
     yield page
     context.close()
+    # Imported into another directory's conftest, the hook below does not run: fail at teardown instead.
+    if browser_errors and not request.node.stash.get(BROWSER_ERRORS_CHECKED, False):
+        _report(browser_errors)
 
 
 @pytest.fixture
@@ -102,11 +110,17 @@ def logged_in_page(page: Page) -> Page:
     return page
 
 
+def _report(errors: list[str]) -> None:
+    pytest.fail("The browser reported errors:\n  " + "\n  ".join(errors), pytrace=False)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """Fail the test itself (not its teardown) when the browser reported an error while it ran."""
-    result = yield
-    errors = item.stash.get(BROWSER_ERRORS, [])
-    if errors:
-        pytest.fail("The browser reported errors:\n  " + "\n  ".join(errors), pytrace=False)
+    try:
+        result = yield
+    finally:
+        item.stash[BROWSER_ERRORS_CHECKED] = True
+    if errors := item.stash.get(BROWSER_ERRORS, []):
+        _report(errors)
     return result
