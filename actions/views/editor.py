@@ -117,15 +117,11 @@ def _flag(data: Any, name: str) -> bool:
 
 def _page(request: HttpRequest, context: dict) -> HttpResponse:
     params_form: ParamsForm = context["params_form"]
-    advanced = {"timeout", "follow_redirects", "retry_attempts", "retry_backoff", "retry_delay"}
-    advanced |= {"retry_on_statuses", "success_statuses"}
-    context.setdefault("test_form", TestInputForm())
     context |= {
         "warnings": params_form.warnings,
         "field_warnings": [
             (params_form[name], params_form.warnings.get(name, [])) for name in params_form.fields
         ],
-        "advanced_open": bool(advanced & set(params_form.errors)),
         "test_url": (
             reverse("actions:action_test", args=[context["flow"].pk, context["action"].pk])
             if context.get("action")

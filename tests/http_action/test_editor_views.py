@@ -301,3 +301,11 @@ def test_another_action_type_gets_a_field_by_field_editor_and_its_test(staff_cli
     )
     assert '<span class="badge success">completed</span>' in test.text
     assert "&quot;plan&quot;: &quot;pro&quot;" in test.text
+
+
+def test_the_advanced_section_opens_when_one_of_its_fields_is_wrong(staff_client, flow):
+    closed = staff_client.get(create_url(flow))
+    assert '<details class="advanced">' in closed.text
+    response = staff_client.post(create_url(flow), form_data(flow, timeout="121"))
+    assert '<details class="advanced" open>' in response.text
+    assert "Ensure this value is less than or equal to 120." in response.text
