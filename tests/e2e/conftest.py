@@ -2,7 +2,8 @@
 
 Fixtures for every e2e module (mark tests `@pytest.mark.e2e`):
 
-- `browser` (session): one headless chromium (/usr/bin/chromium) per test process.
+- `browser` (session): one headless chromium (/usr/bin/chromium) per test process, shared by every
+  directory that uses these fixtures.
 - `page`: a fresh browser context and page for each test, its `base_url` set to the live server, so
   `page.goto("/flows/")` works. The test FAILS if, while it runs, the page logs a console error
   (failed resource loads included), throws an uncaught exception, violates the Content-Security-Policy,
@@ -26,7 +27,7 @@ import os
 import re
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Response, expect, sync_playwright
 
 from tests.conftest import STAFF_PASSWORD, make_user
 
@@ -57,12 +58,37 @@ def live_server(django_db_setup, live_server):
     return live_server
 
 
+class _SharedBrowser:
+    """One Playwright and one chromium per test process: a second sync Playwright cannot start while
+    the first runs, and another directory's conftest that imports `browser` defines a second fixture."""
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.playwright: Playwright | None = None
+        self.browser: Browser | None = None
+
+    def acquire(self) -> Browser:
+        if self.browser is None:
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.users += 1
+        return self.browser
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.browser and self.playwright:
+            self.browser.close()
+            self.playwright.stop()
+            self.browser = self.playwright = None
+
+
+_shared_browser = _SharedBrowser()
+
+
 @pytest.fixture(scope="session")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield _shared_browser.acquire()
+    _shared_browser.release()
 
 
 @pytest.fixture
