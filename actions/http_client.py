@@ -24,7 +24,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
 import idna
 import requests
@@ -429,6 +429,9 @@ class _PinnedAdapter(IPFilterAdapter):
         return host_params, pool_kwargs
 
 
+# No requests.Session: its send() reads proxy variables and ~/.netrc (trust_env), keeps a cookie jar that
+# flows would share, and reads a whole redirect body even with allow_redirects=False. The adapters are
+# used directly, one per scheme as requests-hardened mounts them.
 _ADAPTERS = {"http": _PinnedAdapter(is_https_proto=False), "https": _PinnedAdapter(is_https_proto=True)}
 
 
@@ -997,3 +1000,55 @@ def _send(request: OutboundRequest, scrub: _Scrubber, record: dict, started: flo
     if exchanged.connect_ms is not None:
         timings["connect_ms"] = round(exchanged.connect_ms, 3)
     return OutboundResult(output=output, meta=_meta(record, started, len(exchanged.body), timings))
+
+
+# -- OAuth client credentials (DESIGN §3) -----------------------------------------------------------
+
+_tokens: dict[str, tuple[Secret, float]] = {}
+_tokens_lock = threading.Lock()
+
+
+def oauth_token(setup: Secret, cache_key: str) -> Secret:
+    """The `Authorization` value (`Bearer …`) of an OAUTH_CLIENT_CREDENTIALS connection.
+
+    `setup` is the connection's secret {client_id, client_secret, token_endpoint, audience?, resource?,
+    scope?}. The token is fetched with the client-credentials grant through send() (so the SSRF guard
+    covers the token endpoint), and cached under `cache_key` until shortly before it expires: make the
+    key change when the setup changes (e.g. connection id and fingerprint).
+    """
+    with _tokens_lock:
+        cached = _tokens.get(cache_key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+    config = setup.reveal()
+    form = {"grant_type": "client_credentials", "client_id": config["client_id"]}
+    form["client_secret"] = config["client_secret"]
+    form.update({k: config[k] for k in ("audience", "resource", "scope") if config.get(k)})
+    request = OutboundRequest(
+        "POST",
+        str(config["token_endpoint"]),
+        headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+        body=urlencode(form).encode(),
+        follow_redirects=False,
+    )
+    failure: OutboundError | None = None
+    try:
+        result = send(request)
+    except OutboundError as error:
+        # A new error: the failed request's meta holds the client secret in its body.
+        failure = OutboundError(error.code, f"OAuth token endpoint: {error.message}")
+    if failure is not None:
+        raise failure
+    body = result.output["body"]
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not result.output["success"] or not isinstance(token, str) or not token:
+        status = result.output["status"]
+        message = f"The OAuth token endpoint did not issue a token (HTTP {status})."
+        raise OutboundError("invalid_request", message)
+    expires_in = body.get("expires_in")
+    lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 3600.0
+    secret = Secret(f"Bearer {token}", display=f"Bearer {MASK}", sensitive=(token,))
+    with _tokens_lock:
+        # Refreshed a little before it expires, so that a request never carries a token about to lapse.
+        _tokens[cache_key] = (secret, time.monotonic() + lifetime - min(60.0, lifetime / 10))
+    return secret
