@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from actions import runner
@@ -112,16 +113,19 @@ def run_flow(
     if trigger not in Trigger.values:
         raise ValueError(f"Unknown trigger {trigger!r}: expected one of {', '.join(Trigger.values)}.")
     fields = copy_value(fields or {})
+    # Created as running: a run started here has no queue to wait in (one commit fewer per run).
     execution = Execution.objects.create(
-        flow=flow, flow_version=flow.version, trigger=trigger, fields=recordable(fields)
+        flow=flow,
+        flow_version=flow.version,
+        trigger=trigger,
+        fields=recordable(fields),
+        status=Status.RUNNING,
+        started=timezone.now(),
     )
     walk = _Walk(execution=execution, scope={}, children={})
     try:
         for action in flow.actions.order_by("position", "pk"):
             walk.children.setdefault((action.parent_id, action.branch), []).append(action)
-        execution.status = Status.RUNNING
-        execution.started = timezone.now()
-        execution.save(update_fields=["status", "started"])
         walk.scope = {
             "fields": fields,
             "vars": copy_value(vars or {}),
@@ -158,7 +162,11 @@ def run_flow(
 
 def _finish(execution: Execution, records: list[ActionRun]) -> None:
     try:
-        ActionRun.objects.bulk_create(records)
+        with transaction.atomic():
+            ActionRun.objects.bulk_create(records)
+            execution.ended = timezone.now()
+            execution.save(update_fields=["status", "output", "error", "ended"])
+        return
     except Exception:
         logger.exception("The action runs of execution %s could not be recorded.", execution.id)
         execution.status = Status.FAILED
