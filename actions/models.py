@@ -152,3 +152,37 @@ class ActionRun(models.Model):
     @property
     def kind(self) -> str:
         return f"{self.type}/{self.action}"
+
+
+class TestRun(models.Model):
+    """One press of Test on a saved action, kept so its result can be reopened and compared.
+
+    Stored as the result panel showed it: redacted like an execution (no Secret's value), the output
+    "masked" when the action masks it, and an output too large to keep replaced by `truncated`.
+    """
+
+    # pytest would otherwise try to collect this class (its name starts with "Test").
+    __test__ = False
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="test_runs")
+    created = models.DateTimeField(auto_now_add=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The HTTP status, if any.")
+    success = models.BooleanField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    url = models.TextField(blank=True, help_text="The URL as sent (secrets masked).")
+    error_code = models.CharField(max_length=50, blank=True)
+    error_message = models.TextField(blank=True)
+    failure_allowed = models.BooleanField(default=False)
+    mask_output = models.BooleanField(default=False)
+    output = models.JSONField(null=True, blank=True)
+    truncated = models.BooleanField(default=False, help_text="The output was too large to keep.")
+    meta = models.JSONField(default=dict, blank=True, help_text="Timing, size, request as sent (masked)…")
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["action", "-created"], name="testrun_action_recent")]
+
+    def __str__(self) -> str:
+        return f"Test run #{self.pk} of action #{self.action_id}"
