@@ -17,4 +17,15 @@ urlpatterns = [
     path("<uuid:flow_id>/actions/<int:pk>/test/", editor.action_test, name="action_test"),
     path("<uuid:flow_id>/actions/test/", editor.action_test_new, name="action_test_new"),
     path("<uuid:flow_id>/actions/rows/<str:field>/", editor.row, name="row"),
+    # Import from cURL, and the history of a saved action's tests (actions/views/editor.py)
+    path("<uuid:flow_id>/actions/<int:pk>/curl/", editor.action_import_curl, name="action_import_curl"),
+    path("<uuid:flow_id>/actions/curl/", editor.action_import_curl_new, name="action_import_curl_new"),
+    path(
+        "<uuid:flow_id>/actions/<int:pk>/tests/<int:run_pk>/", editor.action_test_run, name="action_test_run"
+    ),
+    path(
+        "<uuid:flow_id>/actions/<int:pk>/tests/compare/",
+        editor.action_test_compare,
+        name="action_test_compare",
+    ),
 ]

@@ -1,6 +1,9 @@
-"""The action editor: create, edit and delete an action, add key/value rows, and Test it unsaved."""
+"""The action editor: create, edit and delete an action, add key/value rows, import a curl command, and
+Test it unsaved, with a history of the tests of a saved action to reopen and compare."""
 
+import difflib
 import json
+import time
 from typing import Any
 from uuid import UUID
 
@@ -10,14 +13,19 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions import catalog
-from actions.catalog import ActionType, ParamsForm
-from actions.models import Action, Flow
+from actions.catalog import ActionFailed, ActionType, ParamsForm
+from actions.curl import CurlImport, CurlParseError, parse_curl, to_curl
+from actions.engine import recordable
+from actions.models import Action, Flow, TestRun
 from actions.runner import ActionRun, parse_input, run_action
 from actions.views.flows import action_rows
 from flowdesigner.access import staff_required
@@ -25,6 +33,11 @@ from flowdesigner.access import staff_required
 TEMPLATE = "actions/action_edit.html"
 ROW_FIELDS = {"headers": "header", "params": "URL param"}
 TEST_INPUT_EXAMPLE = '{"fields": {"email": "ada@example.com"}, "actions": {"get_user": {"body": {"id": 7}}}}'
+HTTP_KIND = ("HTTP", "SEND_REQUEST")
+HISTORY_SIZE = 20
+# A test's output whose JSON is larger than this is not kept in the history (nor a request body as large).
+MAX_STORED_JSON = 256 * 1024
+TIMINGS = (("connect_ms", "connect"), ("first_byte_ms", "first byte"), ("download_ms", "download"))
 
 
 class EnvelopeForm(forms.Form):
@@ -78,6 +91,49 @@ class TestInputForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
+class CurlImportForm(forms.Form):
+    command = forms.CharField(
+        label="curl command",
+        max_length=100_000,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "class": "code",
+                "spellcheck": "false",
+                "placeholder": "curl https://api.example.com/users -H 'Accept: application/json'",
+            }
+        ),
+        help_text="A command as API docs or a browser's “Copy as cURL” write it.",
+    )
+
+    def clean_command(self) -> CurlImport:
+        try:
+            return parse_curl(self.cleaned_data["command"])
+        except CurlParseError as error:
+            raise forms.ValidationError(f"This command cannot be imported: {error.message}.") from None
+
+
+class CompareForm(forms.Form):
+    run = forms.ModelMultipleChoiceField(
+        queryset=TestRun.objects.none(),
+        error_messages={
+            "required": "Tick two tests in the history to compare them.",
+            "invalid_choice": "That test is no longer in the history.",
+        },
+    )
+
+    def __init__(self, *args, action: Action, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["run"].queryset = action.test_runs.all()
+
+    def clean_run(self) -> list[TestRun]:
+        runs = sorted(self.cleaned_data["run"], key=lambda run: (run.created, run.pk))
+        if len(runs) != 2:
+            raise forms.ValidationError("Tick exactly two tests in the history to compare them.")
+        return runs
+
+
 # --- Helpers ---------------------------------------------------------------------------------------------
 
 
@@ -115,19 +171,34 @@ def _flag(data: Any, name: str) -> bool:
     return forms.CheckboxInput().value_from_datadict(data, {}, name)
 
 
-def _page(request: HttpRequest, context: dict) -> HttpResponse:
-    params_form: ParamsForm = context["params_form"]
-    context |= {
+def _params_context(params_form: ParamsForm) -> dict:
+    return {
+        "params_form": params_form,
         "warnings": params_form.warnings,
         "field_warnings": [
             (params_form[name], params_form.warnings.get(name, [])) for name in params_form.fields
         ],
-        "test_url": (
-            reverse("actions:action_test", args=[context["flow"].pk, context["action"].pk])
-            if context.get("action")
-            else reverse("actions:action_test_new", args=[context["flow"].pk])
-        ),
     }
+
+
+def _import_url(flow: Flow, action: Action | None) -> str:
+    if action is None:
+        return reverse("actions:action_import_curl_new", args=[flow.pk])
+    return reverse("actions:action_import_curl", args=[flow.pk, action.pk])
+
+
+def _page(request: HttpRequest, context: dict) -> HttpResponse:
+    flow, action, action_type = context["flow"], context.get("action"), context["action_type"]
+    context |= _params_context(context["params_form"])
+    context["test_url"] = (
+        reverse("actions:action_test", args=[flow.pk, action.pk])
+        if action
+        else reverse("actions:action_test_new", args=[flow.pk])
+    )
+    if (action_type.type, action_type.action) == HTTP_KIND:
+        context |= {"curl_form": CurlImportForm(), "import_url": _import_url(flow, action)}
+    if action:
+        context |= _history_context(action)
     return render(request, TEMPLATE, context)
 
 
@@ -273,6 +344,47 @@ def action_test_new(request: HttpRequest, flow_id: UUID) -> HttpResponse:
 
 
 @staff_required
+@require_POST
+def action_import_curl(request: HttpRequest, flow_id: UUID, pk: int) -> HttpResponse:
+    action = _get_action(flow_id, pk)
+    return _import_curl(request, action.flow, _action_type(action.type, action.action), action)
+
+
+@staff_required
+@require_POST
+def action_import_curl_new(request: HttpRequest, flow_id: UUID) -> HttpResponse:
+    flow = get_object_or_404(Flow, pk=flow_id)
+    return _import_curl(request, flow, _action_type(*HTTP_KIND), None)
+
+
+@staff_required
+@require_GET
+def action_test_run(request: HttpRequest, flow_id: UUID, pk: int, run_pk: int) -> HttpResponse:
+    """One stored test, reopened in the result panel."""
+    action = _get_action(flow_id, pk)
+    test_run = get_object_or_404(TestRun, action=action, pk=run_pk)
+    return render(request, f"{TEMPLATE}#test_result", _result_context(_as_action_run(test_run), test_run))
+
+
+@staff_required
+@require_GET
+def action_test_compare(request: HttpRequest, flow_id: UUID, pk: int) -> HttpResponse:
+    action = _get_action(flow_id, pk)
+    form = CompareForm(request.GET, action=action)
+    context: dict[str, Any] = {"compare_form": form}
+    if form.is_valid():
+        first, second = runs = form.cleaned_data["run"]
+        texts = [_output_text(run) for run in runs]
+        for run in runs:
+            run.status_class = _status_class(run.status)
+        context |= {
+            "compared": list(zip(runs, texts, strict=True)),
+            "diff": _diff(texts, [f"{_when(run)} (#{run.pk})" for run in (first, second)]),
+        }
+    return render(request, f"{TEMPLATE}#compare", context)
+
+
+@staff_required
 @require_GET
 def row(request: HttpRequest, flow_id: UUID, field: str) -> HttpResponse:
     flow = get_object_or_404(Flow, pk=flow_id)
@@ -314,24 +426,195 @@ def _test(request: HttpRequest, flow: Flow, action_type: ActionType, stored: Act
         params=params_form.params,
         secret_params=params_form.secret_params(stored_secret),
     )
+    clock = time.perf_counter()
     run = run_action(action, test_form.cleaned_data["test_input"])
-    return render(request, f"{TEMPLATE}#test_result", _result_context(run))
+    duration_ms = (time.perf_counter() - clock) * 1000
+    result = render_to_string(f"{TEMPLATE}#test_result", _result_context(run), request)
+    if stored is None:
+        return HttpResponse(result)
+    _record(stored, run, duration_ms)
+    # The history below the form gets the new run too (an out-of-band swap).
+    history = render_to_string(
+        f"{TEMPLATE}#history",
+        {"flow": flow, "action": stored, "oob": True} | _history_context(stored),
+        request,
+    )
+    return HttpResponse(result + history)
 
 
-def _result_context(run: ActionRun) -> dict:
+def _status_class(status: Any) -> str:
+    return f"status-{status // 100}xx" if isinstance(status, int) else "status-0xx"
+
+
+def _result_context(run: ActionRun, stored: TestRun | None = None) -> dict:
+    """What the result panel shows of a fresh run, or of a `stored` one (whose output may be masked)."""
     output = run.output if isinstance(run.output, dict) else {}
-    status = output.get("status")
+    status = stored.status if stored else output.get("status")
     meta = run.meta or {}
     headers = output.get("headers") if isinstance(output.get("headers"), dict) else {}
+    timings = meta.get("timings") if isinstance(meta.get("timings"), dict) else {}
+    sent = meta.get("request")
     return {
         "run": run,
         "status": status,
-        "success": output.get("success"),
-        "status_class": f"status-{status // 100}xx" if isinstance(status, int) else "status-0xx",
+        "success": stored.success if stored else output.get("success"),
+        "status_class": _status_class(status),
+        "test_run": stored,
         "output_json": json.dumps(run.output, indent=2, ensure_ascii=False, default=str),
         "response_headers": [
             (name, value if isinstance(value, list) else [value]) for name, value in headers.items()
         ],
         "meta": meta,
-        "sent": meta.get("request"),
+        "timings": [(label, timings[key]) for key, label in TIMINGS if timings.get(key) is not None],
+        "sent": sent,
+        "curl": to_curl(sent["method"], sent["url"], [tuple(h) for h in sent["headers"]], sent["body"])
+        if isinstance(sent, dict)
+        else None,
     }
+
+
+# --- History of the tests of a saved action ----------------------------------------------------------
+
+
+def _record(action: Action, run: ActionRun, duration_ms: float) -> TestRun:
+    """Keep the run as the result panel shows it (redacted like an execution), and only the last runs."""
+    output = recordable(run.recorded_output)
+    meta = _capped_meta(recordable(run.meta) or {})
+    shown = run.output if isinstance(run.output, dict) else {}
+    status, success = shown.get("status"), shown.get("success")
+    sent = meta.get("request") if isinstance(meta.get("request"), dict) else {}
+    truncated = _json_size(output) > MAX_STORED_JSON
+    test_run = TestRun.objects.create(
+        action=action,
+        status=status if type(status) is int and 0 <= status <= 999 else None,
+        success=success if isinstance(success, bool) else None,
+        duration_ms=meta.get("duration_ms", round(duration_ms, 3)),
+        size_bytes=meta.get("size_bytes"),
+        method=str(sent.get("method") or "")[:10],
+        url=str(sent.get("url") or ""),
+        error_code=run.error.code if run.error else "",
+        error_message=run.error.message if run.error else "",
+        failure_allowed=run.failure_allowed,
+        mask_output=run.mask_output,
+        output=None if truncated else output,
+        truncated=truncated,
+        meta=meta,
+    )
+    kept = list(action.test_runs.values_list("pk", flat=True)[:HISTORY_SIZE])
+    action.test_runs.exclude(pk__in=kept).delete()
+    return test_run
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode())
+
+
+def _capped_meta(meta: dict) -> dict:
+    """The meta to store: a request body too large to keep is replaced by a note of its size."""
+    sent = meta.get("request")
+    if isinstance(sent, dict) and isinstance(sent.get("body"), str):
+        size = len(sent["body"].encode())
+        if size > MAX_STORED_JSON:
+            return meta | {"request": sent | {"body": f"[not kept: a body of {filesizeformat(size)}]"}}
+    return meta
+
+
+def _history_context(action: Action) -> dict:
+    runs = list(action.test_runs.defer("output", "meta")[:HISTORY_SIZE])
+    for run in runs:
+        run.status_class = _status_class(run.status)
+    return {"history": runs, "history_size": HISTORY_SIZE}
+
+
+def _as_action_run(test_run: TestRun) -> ActionRun:
+    """A stored test as the result panel renders a fresh one."""
+    error = ActionFailed(test_run.error_code, test_run.error_message) if test_run.error_code else None
+    return ActionRun(
+        output=test_run.output,
+        meta=test_run.meta,
+        error=error,
+        failure_allowed=test_run.failure_allowed,
+        mask_output=test_run.mask_output,
+    )
+
+
+def _when(test_run: TestRun) -> str:
+    """As the history shows it."""
+    return format_date(timezone.localtime(test_run.created), "M j, H:i:s")
+
+
+def _output_text(test_run: TestRun) -> str:
+    if test_run.truncated:
+        return "(the output was too large to keep)"
+    return json.dumps(test_run.output, indent=2, ensure_ascii=False)
+
+
+def _diff(texts: list[str], names: list[str]) -> list[tuple[str, str]]:
+    """A unified diff of two texts, each line with its kind (file, hunk, add, del, same)."""
+    lines = difflib.unified_diff(
+        texts[0].splitlines(), texts[1].splitlines(), fromfile=names[0], tofile=names[1], lineterm=""
+    )
+    kinds = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            kind = "file"
+        else:
+            kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "same")
+        kinds.append((kind, line))
+    return kinds
+
+
+# --- Import from cURL --------------------------------------------------------------------------------
+
+
+def _import_curl(
+    request: HttpRequest, flow: Flow, action_type: ActionType, stored: Action | None
+) -> HttpResponse:
+    """Fill the params form from a curl command (nothing is saved): the import panel again, and the
+    params swapped in out of band."""
+    if (action_type.type, action_type.action) != HTTP_KIND:
+        raise Http404("Only an HTTP Request can be imported from a curl command.")
+    context: dict[str, Any] = {"curl_open": True, "import_url": _import_url(flow, stored)}
+    curl_form = CurlImportForm(request.POST)
+    if not curl_form.is_valid():
+        return render(request, f"{TEMPLATE}#curl_import", context | {"curl_form": curl_form})
+    imported: CurlImport = curl_form.cleaned_data["command"]
+    params = dict(imported.params)
+    has_secret = stored is not None and stored.secret_params is not None
+    notes = [("success", "Imported into the parameters below. Nothing is saved until you save.")]
+    if basic := params.get("basic"):
+        # The password is never written into the page: the user types it into the write-only field.
+        params["basic"] = {"username": basic.get("username", "")}
+        if basic.get("password"):
+            keep = " (left blank, the stored password is kept)" if has_secret else ""
+            notes.append(
+                (
+                    "warning",
+                    "Basic auth: the username is filled in. Type the password from the command into "
+                    f"Password{keep}: it is not copied into the page.",
+                )
+            )
+    if imported.unsupported:
+        notes.append(
+            (
+                "warning",
+                "Not imported (the HTTP Request action has no equivalent): "
+                + ", ".join(imported.unsupported),
+            )
+        )
+    params_form = action_type.form_class(
+        action_type.form_class.data_from_params(params),
+        params=params,
+        has_secret=has_secret,
+        earlier_ids=_earlier_ids(flow, stored),
+    )
+    params_form.is_valid()
+    context |= {"curl_form": CurlImportForm(), "curl_notes": notes}
+    panel = render_to_string(f"{TEMPLATE}#curl_import", context, request)
+    params_card = render_to_string(
+        f"{TEMPLATE}#params_card",
+        {"flow": flow, "action": stored, "action_type": action_type, "oob": True}
+        | _params_context(params_form),
+        request,
+    )
+    return HttpResponse(panel + params_card)

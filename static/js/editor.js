@@ -1,4 +1,5 @@
-// The action editor: remove a key/value row, and show the fields a checkbox enables.
+// The action editor: remove a key/value row, show the fields a checkbox enables, switch the output view
+// and copy the request as a curl command.
 // No inline handlers (strict CSP): everything is delegated from the document.
 (function () {
   "use strict";
@@ -41,5 +42,44 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     sync(document);
+  });
+
+  // Test result: the Pretty / Raw views of the output.
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[role=tab][data-view]");
+    var views = tab && tab.closest(".output-views");
+    if (!views) {
+      return;
+    }
+    var chosen = tab.getAttribute("data-view");
+    views.querySelectorAll("[role=tab][data-view]").forEach(function (each) {
+      each.setAttribute("aria-selected", String(each === tab));
+    });
+    views.querySelectorAll("[data-view-panel]").forEach(function (panel) {
+      panel.hidden = panel.getAttribute("data-view-panel") !== chosen;
+    });
+  });
+
+  // Copy as cURL: the command in the <pre> beside the button. Without clipboard access (a page served
+  // over plain http), the command is selected for the user to copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-curl]");
+    var box = button && button.closest(".curl-copy");
+    if (!box) {
+      return;
+    }
+    var pre = box.querySelector("pre");
+    var status = box.querySelector("[data-copy-status]");
+    function selectByHand() {
+      window.getSelection().selectAllChildren(pre);
+      status.textContent = "Selected: press Ctrl+C (⌘C) to copy";
+    }
+    if (!navigator.clipboard) {
+      selectByHand();
+      return;
+    }
+    navigator.clipboard.writeText(pre.textContent).then(function () {
+      status.textContent = "Copied";
+    }, selectByHand);
   });
 })();
