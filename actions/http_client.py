@@ -97,6 +97,8 @@ class OutboundRequest:
     max_redirects: int = 5
     success_statuses: frozenset[int] | None = None
     retry: RetryPolicy | None = None
+    # Secrets inside the URL or the body (e.g. from functions.mask): masked in records and output too.
+    secrets: tuple[Secret, ...] = ()
 
 
 @dataclass
@@ -184,23 +186,61 @@ def _normalize_host(host: str) -> str:
 # -- Secrets: revealed on the wire only, masked everywhere else ------------------------------------
 
 
+# Characters no encoder escapes (URL, form, JSON, XML): matched as themselves only, which keeps the
+# scrubbing pattern mostly literal, hence fast.
+_NEVER_ESCAPED = re.compile(r"[A-Za-z0-9_.-]")
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+
+
+def _spellings(char: str) -> str:
+    """A regex for one character of a secret as a server may echo it: as is, percent-encoded (UTF-8),
+    `+` for a space, a JSON escape, an XML entity. Each character independently, since servers mix
+    them (werkzeug echoes `%20` beside a decoded `"`)."""
+    if _NEVER_ESCAPED.fullmatch(char):
+        return re.escape(char)
+    code = ord(char)
+    if code > 0xFFFF:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        json_unicode = f"\\\\u(?i:{high:04x})\\\\u(?i:{low:04x})"
+    else:
+        json_unicode = f"\\\\u(?i:{code:04x})"
+    forms = [
+        "".join(f"%(?i:{byte:02x})" for byte in char.encode()),
+        json_unicode,
+        f"&\\#0*{code};",
+        f"&\\#[xX]0*(?i:{code:x});",
+    ]
+    if char in _JSON_ESCAPES:
+        forms.append(re.escape(_JSON_ESCAPES[char]))
+    if char in _XML_ENTITIES:
+        forms.append(re.escape(_XML_ENTITIES[char]))
+    if char == " ":
+        forms.append(r"\+")
+    # The character itself last: "%" must not match the start of "%25".
+    return f"(?:{'|'.join(forms)}|{re.escape(char)})"
+
+
 class _Scrubber:
-    """Replaces every form of the request's secrets (as is, base64, percent-encoded) with the mask."""
+    """Replaces every spelling of the request's secrets with the mask: as is, in base64, and escaped
+    the ways a URL, a form, JSON or XML escape them, since a server may echo a value in any of those."""
 
     def __init__(self, secrets: list[Secret]) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            for text in map(str, secret.sensitive):
-                encoded = base64.b64encode(text.encode()).decode("ascii")
-                forms |= {text, quote(text, safe=""), encoded, encoded.rstrip("=")}
-        self.forms = sorted((f for f in forms if f), key=len, reverse=True)
-        self._byte_forms = [f.encode() for f in self.forms]
+        texts = {text for secret in secrets for text in map(str, secret.sensitive) if text}
+        encoded = {base64.b64encode(text.encode()).decode("ascii") for text in texts}
+        exact = texts | encoded | {e.rstrip("=") for e in encoded} | {quote(t, safe="") for t in texts}
+        patterns = ["".join(map(_spellings, text)) for text in texts]
+        patterns += [re.escape(form) for form in encoded | {e.rstrip("=") for e in encoded} if form]
+        # Longest first, so that a secret is never masked only partly by a shorter one inside it.
+        self._pattern = re.compile("|".join(sorted(patterns, key=len, reverse=True))) if patterns else None
+        self._byte_forms = [f.encode() for f in sorted((f for f in exact if f), key=len, reverse=True)]
+
+    @property
+    def active(self) -> bool:
+        return self._pattern is not None
 
     def text(self, value: str) -> str:
-        for form in self.forms:
-            if form in value:
-                value = value.replace(form, MASK)
-        return value
+        return self._pattern.sub(MASK, value) if self._pattern is not None else value
 
     def data(self, value: bytes) -> bytes:
         for form in self._byte_forms:
@@ -210,7 +250,7 @@ class _Scrubber:
 
     def tree(self, value: Any) -> Any:
         """Scrub strings (values and keys) through parsed JSON, iteratively: nesting may be deep."""
-        if not self.forms:
+        if not self.active:
             return value
         if isinstance(value, str):
             return self.text(value)
@@ -241,7 +281,7 @@ class _RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         scrubber = _in_flight.get()
-        if scrubber is not None and scrubber.forms:
+        if scrubber is not None and scrubber.active:
             message = record.getMessage()
             clean = scrubber.text(message)
             if clean != message:
@@ -927,7 +967,7 @@ def send(request: OutboundRequest) -> OutboundResult:
     Raises OutboundError when the request could not complete; its `meta` holds what was recorded.
     """
     secrets = [v for _, v in [*request.headers, *request.query] if isinstance(v, Secret)]
-    scrub = _Scrubber(secrets)
+    scrub = _Scrubber([*secrets, *request.secrets])
     token = _in_flight.set(scrub)
     started = time.monotonic()
     record: dict = {"redirects": [], "attempts": 0}
@@ -1004,22 +1044,29 @@ def _send(request: OutboundRequest, scrub: _Scrubber, record: dict, started: flo
 
 # -- OAuth client credentials (DESIGN §3) -----------------------------------------------------------
 
+# A token is refreshed this long before it expires, so that a request never carries one about to lapse.
+_OAUTH_MARGIN = 60.0
+_OAUTH_DEFAULT_LIFETIME = 3600.0
+_OAUTH_ERROR = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
 _tokens: dict[str, tuple[Secret, float]] = {}
 _tokens_lock = threading.Lock()
 
 
-def oauth_token(setup: Secret, cache_key: str) -> Secret:
-    """The `Authorization` value (`Bearer …`) of an OAUTH_CLIENT_CREDENTIALS connection.
+@dataclass(frozen=True)
+class OAuthToken:
+    authorization: Secret  # "Bearer <token>", displayed "Bearer ********"
+    expires_in: float | None  # seconds, as the endpoint said; None when it did not say
+
+
+def fetch_oauth_token(setup: Secret) -> OAuthToken:
+    """A new access token for an OAUTH_CLIENT_CREDENTIALS setup, never from the cache.
 
     `setup` is the connection's secret {client_id, client_secret, token_endpoint, audience?, resource?,
-    scope?}. The token is fetched with the client-credentials grant through send() (so the SSRF guard
-    covers the token endpoint), and cached under `cache_key` until shortly before it expires: make the
-    key change when the setup changes (e.g. connection id and fingerprint).
+    scope?}. The token is fetched with the client-credentials grant through send(), so the SSRF guard
+    covers the token endpoint and the client secret is masked wherever the exchange is recorded.
+    Raises OutboundError with a safe message (no client secret, no token) when no token is issued.
     """
-    with _tokens_lock:
-        cached = _tokens.get(cache_key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
     config = setup.reveal()
     form = {"grant_type": "client_credentials", "client_id": config["client_id"]}
     form["client_secret"] = config["client_secret"]
@@ -1030,25 +1077,60 @@ def oauth_token(setup: Secret, cache_key: str) -> Secret:
         headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
         body=urlencode(form).encode(),
         follow_redirects=False,
+        secrets=(setup,),
     )
     failure: OutboundError | None = None
     try:
         result = send(request)
     except OutboundError as error:
-        # A new error: the failed request's meta holds the client secret in its body.
         failure = OutboundError(error.code, f"OAuth token endpoint: {error.message}")
     if failure is not None:
         raise failure
     body = result.output["body"]
     token = body.get("access_token") if isinstance(body, dict) else None
     if not result.output["success"] or not isinstance(token, str) or not token:
+        # RFC 6749 §5.2 error codes ("invalid_client") say what is wrong; descriptions are free text.
+        code = body.get("error") if isinstance(body, dict) else None
+        reason = f": {code}" if isinstance(code, str) and _OAUTH_ERROR.fullmatch(code) else ""
         status = result.output["status"]
-        message = f"The OAuth token endpoint did not issue a token (HTTP {status})."
-        raise OutboundError("invalid_request", message)
-    expires_in = body.get("expires_in")
-    lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 3600.0
-    secret = Secret(f"Bearer {token}", display=f"Bearer {MASK}", sensitive=(token,))
+        raise OutboundError(
+            "invalid_request", f"The OAuth token endpoint did not issue a token (HTTP {status}{reason})."
+        )
+    return OAuthToken(
+        authorization=Secret(f"Bearer {token}", display=f"Bearer {MASK}", sensitive=(token,)),
+        expires_in=_seconds(body.get("expires_in")),
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    """`expires_in` is a number, though some endpoints send it as text."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    return None
+
+
+def oauth_token(setup: Secret, cache_key: str, *, fresh: bool = False) -> Secret:
+    """The `Authorization` value (`Bearer …`) of an OAUTH_CLIENT_CREDENTIALS connection.
+
+    Cached under `cache_key` until shortly before the token expires: make the key change when the
+    setup changes (e.g. connection id and fingerprint). `fresh` fetches a new token even when one is
+    cached (the upstream refused it) and caches the new one.
+    """
+    if not fresh:
+        with _tokens_lock:
+            cached = _tokens.get(cache_key)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]
+    token = fetch_oauth_token(setup)
+    lifetime = token.expires_in or _OAUTH_DEFAULT_LIFETIME
     with _tokens_lock:
-        # Refreshed a little before it expires, so that a request never carries a token about to lapse.
-        _tokens[cache_key] = (secret, time.monotonic() + lifetime - min(60.0, lifetime / 10))
-    return secret
+        _tokens[cache_key] = (
+            token.authorization,
+            time.monotonic() + lifetime - min(_OAUTH_MARGIN, lifetime / 10),
+        )
+    return token.authorization

@@ -21,6 +21,11 @@ Stored params — Auth0's shape, plus optional extras that are left out when the
 is read too. The basic-auth password is a secret: it lives in the action's `secret_params`
 (`{"basic_password": "…"}`), never in `params`.
 
+An OAuth client-credentials connection sends `Authorization: Bearer <token>`, the token fetched and
+cached by the outbound client; when the upstream answers 401, a new token is fetched and the request
+sent once more. Values masked with `functions.mask(…)` are sent as they are, and masked wherever the
+request or its echo in the response is shown, whether they sit in a header, the URL or the body.
+
 The payload is sent, whatever the method, whenever it is present (the editor always shows it, so no
 hidden body is ever sent). By `content_type`:
 - JSON: a structure whose strings are templates (a string that is exactly one `{{…}}` keeps the value's
@@ -64,7 +69,9 @@ from actions.expressions import (
     reveal,
     to_text,
 )
+from actions.functions import find_secrets, masked
 from vault import api as vault
+from vault.checks import CheckResult
 from vault.crypto import DecryptionError
 from vault.models import Connection
 from vault.secrets import MASK, Secret
@@ -236,17 +243,24 @@ def _encode_component(text: str) -> str:
         raise _failed("invalid_request", "url: a value is not valid Unicode text.") from None
 
 
-def build_url(url: str, scope: dict) -> str:
+def _revealed(value: Any, found: list[Secret]) -> Any:
+    """The real value for the wire, noting each masked value inside it in `found`, so that the client
+    masks it wherever the request or its echo is shown."""
+    find_secrets(value, found)
+    return reveal(value)
+
+
+def build_url(url: str, scope: dict, found: list[Secret]) -> str:
     """The URL with its expressions substituted (DESIGN §4.1): literal text as typed; an expression
     percent-encoded as a URI component, unless it starts the URL (a base URL) or is already
-    `functions.encodeURIComponent(…)`."""
+    `functions.encodeURIComponent(…)`. Masked values go to `found`."""
     pieces = []
     for index, part in enumerate(parse_template(url.strip()).parts):
         if isinstance(part, str):
             pieces.append(part)
             continue
         try:
-            text = to_text(reveal(part.evaluate(scope)))
+            text = to_text(_revealed(part.evaluate(scope), found))
         except ExpressionError as error:
             raise error.with_param("url") from None
         pieces.append(text if index == 0 or part.is_call("encodeURIComponent") else _encode_component(text))
@@ -254,11 +268,12 @@ def build_url(url: str, scope: dict) -> str:
 
 
 def _text_value(value: Any) -> str | Secret:
-    """A resolved scalar as text; a masked value stays a Secret."""
-    if isinstance(value, Secret):
-        text = to_text(reveal(value))
-        return Secret(text, display=str(value), sensitive=(*value.sensitive, text))
-    return to_text(value)
+    """A resolved value as text; a value holding a masked one (itself, or inside a list or object) is a
+    Secret whose display keeps the mask."""
+    secrets = find_secrets(value, [])
+    if not secrets:
+        return to_text(value)
+    return masked(to_text(reveal(value)), secrets, display=to_text(value))
 
 
 def build_query(params: dict, scope: dict) -> list[tuple[str, str | Secret]]:
@@ -319,37 +334,39 @@ def _xml_element(tag: str, value: Any) -> str:
     return f"<{tag}>{xml_escape(to_text(value))}</{tag}>"
 
 
-def _xml_text(text: str, scope: dict) -> str:
+def _xml_text(text: str, scope: dict, found: list[Secret]) -> str:
     pieces = []
     for part in parse_template(text).parts:
         if isinstance(part, str):
             pieces.append(part)
         else:
-            pieces.append(xml_escape(to_text(reveal(part.evaluate(scope))), {'"': "&quot;", "'": "&apos;"}))
+            value = to_text(_revealed(part.evaluate(scope), found))
+            pieces.append(xml_escape(value, {'"': "&quot;", "'": "&apos;"}))
     return "".join(pieces)
 
 
-def build_body(params: dict, scope: dict) -> tuple[bytes | None, str | None]:
-    """The body bytes and the Content-Type that goes with them (None, None: no body)."""
+def build_body(params: dict, scope: dict, found: list[Secret]) -> tuple[bytes | None, str | None]:
+    """The body bytes and the Content-Type that goes with them (None, None: no body). Masked values go
+    to `found`."""
     try:
-        return _body(params, scope)
+        return _body(params, scope, found)
     except ExpressionError as error:
         raise error.with_param(f"payload.{error.param}" if error.param else "payload") from None
 
 
-def _body(params: dict, scope: dict) -> tuple[bytes | None, str | None]:
+def _body(params: dict, scope: dict, found: list[Secret]) -> tuple[bytes | None, str | None]:
     payload = params.get("payload")
     if payload is None or payload == "":
         return None, None
     content_type = params.get("content_type") or "JSON"
     if isinstance(payload, str) and content_type == "XML" and _is_xml_text(payload):
-        return _xml_text(payload, scope).encode(), CONTENT_TYPES["XML"]
+        return _xml_text(payload, scope, found).encode(), CONTENT_TYPES["XML"]
     if isinstance(payload, str) and content_type == "JSON":
         if "{{" not in payload:
             return payload.encode(), CONTENT_TYPES["JSON"]
         if (single := parse_template(payload).single_expression) is not None:
             # JSON text that is one expression: text is already JSON (sent as is), anything else is dumped.
-            value = reveal(single.evaluate(scope))
+            value = _revealed(single.evaluate(scope), found)
             if value is UNDEFINED:
                 return None, None
             return (value if isinstance(value, str) else _json_text(value)).encode(), CONTENT_TYPES["JSON"]
@@ -357,7 +374,7 @@ def _body(params: dict, scope: dict) -> tuple[bytes | None, str | None]:
         structure = payload_structure(payload)
     except ValueError as error:
         raise _failed("invalid_request", f"payload: {error}") from None
-    resolved = reveal(resolve(structure, scope))
+    resolved = _revealed(resolve(structure, scope), found)
     if content_type == "FORM":
         if problem := form_pairs_problem(resolved):
             raise _failed("invalid_request", f"payload: {problem}")
@@ -387,9 +404,14 @@ def _is_xml_text(payload: str) -> bool:
 def build_request(
     params: dict, ctx: RunContext
 ) -> tuple[http_client.OutboundRequest, vault.Credential | None]:
-    """The request exactly as it goes on the wire (DESIGN §4.1), and the vault credential it uses."""
+    """The request exactly as it goes on the wire (DESIGN §4.1), and the vault credential it uses.
+
+    An OAuth client-credentials connection adds no header here: `run` fetches its token, so that
+    building a request (e.g. to copy it as cURL) never calls the token endpoint.
+    """
     scope = ctx.scope
-    url = build_url(str(params.get("url") or ""), scope)
+    found: list[Secret] = []
+    url = build_url(str(params.get("url") or ""), scope, found)
     try:
         host = urlsplit(http_client.normalize_url(url)).hostname or ""
     except http_client.OutboundError as error:
@@ -404,13 +426,6 @@ def build_request(
             credential = vault.credential_for(str(ref))
         except vault.CredentialUnavailable as error:
             raise _failed("invalid_request", str(error)) from None
-        if credential.oauth is not None:
-            # Its token must be fetched by the outbound client, which offers no way to do so yet.
-            raise _failed(
-                "invalid_request",
-                f'Connection "{credential.name}" is an OAuth client-credentials connection: '
-                "HTTP actions cannot use those yet.",
-            )
         if not vault.is_host_allowed(credential, host):
             raise _failed(
                 "blocked_destination",
@@ -418,7 +433,7 @@ def build_request(
                 f'the URL goes to "{host}".',
             )
 
-    body, default_type = build_body(params, scope)
+    body, default_type = build_body(params, scope, found)
     headers: list[tuple[str, str | Secret]] = []
     if default_type:
         headers.append(("Content-Type", default_type))
@@ -432,7 +447,7 @@ def build_request(
     if basic := params.get("basic"):
         try:
             username = basic.get("username") if isinstance(basic, dict) else ""
-            username = to_text(reveal(resolve(str(username or ""), scope)))
+            username = to_text(_revealed(resolve(str(username or ""), scope), found))
         except ExpressionError as error:
             raise error.with_param("basic.username") from None
         password = _basic_password(ctx.secret_params)
@@ -474,6 +489,7 @@ def build_request(
         retry=_retry_policy(retry)
         if isinstance(retry, dict) and int(retry.get("attempts") or 1) > 1
         else None,
+        secrets=tuple(found),
     )
     return request, credential
 
@@ -507,15 +523,66 @@ def run(params: dict, ctx: RunContext) -> ActionResult:
         raise _failed("invalid_request", str(error)) from None
     except ValueError as error:
         raise _failed("invalid_request", str(error)) from None
+    oauth_key = None
+    # Precedence (DESIGN §4.1): a typed Authorization header or basic auth wins; no token is fetched.
+    if credential and credential.oauth is not None and not _has_header(request, "Authorization"):
+        # The fingerprint changes with the secret, so a replaced client secret never reuses a token.
+        oauth_key = f"{credential.connection_id}:{credential.fingerprint}"
+        _set_header(request.headers, "Authorization", _oauth_authorization(credential, oauth_key))
+    result = _send(request)
+    if oauth_key and result.output["status"] == 401:
+        # The token may have been revoked before it expired: one retry with a new one.
+        _set_header(request.headers, "Authorization", _oauth_authorization(credential, oauth_key, fresh=True))
+        result = _send(request, earlier=result.meta)
+    if credential:
+        vault.mark_used(credential.connection_id)
+    return ActionResult(result.output, result.meta)
+
+
+def _has_header(request: http_client.OutboundRequest, name: str) -> bool:
+    return any(key.lower() == name.lower() for key, _ in request.headers)
+
+
+def _oauth_authorization(credential: vault.Credential, cache_key: str, *, fresh: bool = False) -> Secret:
+    try:
+        return http_client.oauth_token(credential.oauth, cache_key, fresh=fresh)
+    except http_client.OutboundError as error:
+        raise _failed(error.code, f'Connection "{credential.name}": {error.message}') from None
+
+
+def _send(request: http_client.OutboundRequest, earlier: dict | None = None) -> http_client.OutboundResult:
+    """send(), failing the action when the request cannot complete; `earlier` is the meta of a first
+    exchange this one repeats, whose attempts and time count too."""
     try:
         result = http_client.send(request)
     except http_client.OutboundError as error:
         raise ActionFailed(
-            error.code, error.message, output=http_client.failure_output(error), meta=error.meta
+            error.code,
+            error.message,
+            output=http_client.failure_output(error),
+            meta=_after(earlier, error.meta or {}),
         ) from None
-    if credential:
-        vault.mark_used(credential.connection_id)
-    return ActionResult(result.output, result.meta)
+    return http_client.OutboundResult(result.output, _after(earlier, result.meta))
+
+
+def _after(earlier: dict | None, meta: dict) -> dict:
+    if earlier is None:
+        return meta
+    return meta | {
+        "attempts": earlier["attempts"] + meta.get("attempts", 0),
+        "duration_ms": round(earlier["duration_ms"] + meta.get("duration_ms", 0), 3),
+    }
+
+
+def check_oauth_connection(credential: vault.Credential) -> CheckResult:
+    """The vault's Check of an OAuth client-credentials connection: a freshly fetched token."""
+    try:
+        token = http_client.fetch_oauth_token(credential.oauth)
+    except http_client.OutboundError as error:
+        return CheckResult(ok=False, message=error.message)
+    if token.expires_in is None:
+        return CheckResult(ok=True, message="token obtained (the endpoint did not say when it expires)")
+    return CheckResult(ok=True, message=f"token obtained, expires in {token.expires_in:g} s")
 
 
 # --- The params form ------------------------------------------------------------------------------------

@@ -403,12 +403,3 @@ def test_an_xml_list_payload_gets_one_root_element(upstream):
     payload = {"id": [1, 2]}
     run_http({"url": upstream.url("/x"), "method": "POST", "content_type": "XML", "payload": payload})
     assert upstream.last.body == b'<?xml version="1.0" encoding="UTF-8"?><root><id>1</id><id>2</id></root>'
-
-
-def test_an_oauth_connection_is_refused_rather_than_sent_unauthenticated(upstream, db):
-    setup = {"client_id": "c", "client_secret": "s", "token_endpoint": "https://auth.example.com/token"}
-    make_connection("oauth", "OAUTH_CLIENT_CREDENTIALS", setup)
-    run = run_http({"url": upstream.url("/a"), "connection_id": "oauth"})
-    assert run.failed and run.error.code == "invalid_request"
-    assert "OAuth client-credentials" in run.error.message
-    assert upstream.requests == []

@@ -64,7 +64,7 @@ def test_refused_credentials_fail_without_showing_them(httpserver, up):
     with pytest.raises(OutboundError) as caught:
         oauth_token(setup_secret(up("/oauth/token")), str(uuid.uuid4()))
     assert caught.value.code == "invalid_request"
-    assert caught.value.message == "The OAuth token endpoint did not issue a token (HTTP 401)."
+    assert caught.value.message == "The OAuth token endpoint did not issue a token (HTTP 401: access_denied)."
 
 
 def test_token_endpoint_goes_through_the_ssrf_guard(fake_dns):
