@@ -8,4 +8,5 @@ urlpatterns = [
     path("new/", views.connection_create, name="create"),
     path("<uuid:pk>/", views.connection_edit, name="edit"),
     path("<uuid:pk>/delete/", views.connection_delete, name="delete"),
+    path("<uuid:pk>/check/", views.connection_check, name="check"),
 ]

@@ -7,11 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from flowdesigner.access import staff_required
+from vault.checks import check_connection
 from vault.forms import ConnectionForm
 from vault.models import Connection, ConnectionType
 
@@ -80,3 +81,14 @@ def connection_delete(request: HtmxHttpRequest, pk: UUID) -> HttpResponse:
         messages.success(request, f"Connection “{connection.name}” deleted.")
         return redirect("vault:list")
     return render(request, "vault/connection_confirm_delete.html", {"connection": connection})
+
+
+@staff_required
+@require_POST
+def connection_check(request: HtmxHttpRequest, pk: UUID) -> HttpResponse:
+    """Check the connection's secret (an OAuth client fetches a token) and say how it went, revealing
+    nothing: the result partial for the page's Check button."""
+    _require(request, "vault.view_connection", "vault.change_connection")
+    connection = get_object_or_404(Connection, pk=pk)
+    result = check_connection(connection)
+    return render(request, "vault/connection_list.html#check_result", {"result": result})
