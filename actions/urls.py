@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions.views import editor, flows
+from actions.views import canvas, editor, flows
 
 app_name = "actions"
 urlpatterns = [
@@ -28,4 +28,10 @@ urlpatterns = [
         editor.action_test_compare,
         name="action_test_compare",
     ),
+    # The canvas: insert from the catalog, reorder, move, delete (actions/views/canvas.py)
+    path("<uuid:flow_id>/canvas/catalog/", canvas.catalog_dialog, name="canvas_catalog"),
+    path("<uuid:flow_id>/canvas/insert/", canvas.action_insert, name="canvas_insert"),
+    path("<uuid:flow_id>/canvas/reorder/", canvas.actions_reorder, name="canvas_reorder"),
+    path("<uuid:flow_id>/canvas/<int:pk>/move/<str:direction>/", canvas.action_move, name="canvas_move"),
+    path("<uuid:flow_id>/canvas/<int:pk>/delete/", canvas.action_remove, name="canvas_delete"),
 ]

@@ -162,6 +162,7 @@ FLOWS_HTTP_CA_BUNDLE = env.str("FLOWS_HTTP_CA_BUNDLE", default="")
 
 # Flow runs: a Delay action longer than this fails instead of holding a web worker.
 FLOWS_MAX_INLINE_DELAY = env.float("FLOWS_MAX_INLINE_DELAY", default=10.0)
+FLOWS_EXECUTION_RETENTION_DAYS = env.int("FLOWS_EXECUTION_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

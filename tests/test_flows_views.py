@@ -215,14 +215,13 @@ def test_detail_lists_actions_in_order_with_editor_links(staff_client, flow):
     )
     response = staff_client.get(reverse("actions:flow_detail", args=[flow.pk]))
     text = response.text
-    assert [r.action for r in response.context["rows"]] == [first, second]
+    assert [card.action for card in response.context["cards"]] == [first, second]
     assert text.index("get_user") < text.index("post_it")
     assert "Get user" in text
-    assert "HTTP/SEND_REQUEST" in text
+    assert "HTTP Request" in text
     assert "GET https://api.example.com/users/{{fields.id}}" in text
     assert "POST https://api.example.com/items" in text
     assert reverse("actions:action_edit", args=[flow.pk, first.pk]) in text
-    assert reverse("actions:action_create", args=[flow.pk, "HTTP", "SEND_REQUEST"]) in text
     assert "Copies users to the CRM" in text
     assert "v1" in text
 
@@ -234,18 +233,16 @@ def test_detail_nests_branch_actions_under_their_parent(staff_client, flow):
         flow=flow, parent=condition, branch="then", action_id="inner", type="FLOW", action="DO_NOTHING"
     )
     response = staff_client.get(reverse("actions:flow_detail", args=[flow.pk]))
-    rows = response.context["rows"]
-    assert [(r.action.action_id, r.depth, r.branch) for r in rows] == [
-        ("check", 0, ""),
-        ("inner", 1, "then"),
-        ("last", 0, ""),
-    ]
+    check, last = response.context["cards"]
+    assert (check.action.action_id, last.action.action_id) == ("check", "last")
+    assert [card.action.action_id for card in check.then] == ["inner"]
+    assert check.otherwise == []
 
 
 def test_detail_without_actions_invites_to_add_one(staff_client, flow):
     response = staff_client.get(reverse("actions:flow_detail", args=[flow.pk]))
     assert "This flow has no actions yet" in response.text
-    assert "Add HTTP Request" in response.text
+    assert "Add an action at the start" in response.text
 
 
 def test_delete_asks_first_then_deletes(staff_client, flow):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from actions.models import Action, Flow
+from actions.views.canvas import canvas_context
 from flowdesigner.access import staff_required
 
 
@@ -104,7 +105,7 @@ def flow_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def flow_detail(request: HttpRequest, flow_id: UUID) -> HttpResponse:
     flow = get_object_or_404(Flow, pk=flow_id)
-    return render(request, "actions/flow_detail.html", {"flow": flow, "rows": action_rows(flow)})
+    return render(request, "actions/flow_detail.html", canvas_context(flow))
 
 
 @staff_required
