@@ -1,6 +1,6 @@
 from django.urls import path
 
-from actions.views import canvas, editor, flows
+from actions.views import canvas, editor, executions, flows, transfer
 
 app_name = "actions"
 urlpatterns = [
@@ -34,4 +34,13 @@ urlpatterns = [
     path("<uuid:flow_id>/canvas/reorder/", canvas.actions_reorder, name="canvas_reorder"),
     path("<uuid:flow_id>/canvas/<int:pk>/move/<str:direction>/", canvas.action_move, name="canvas_move"),
     path("<uuid:flow_id>/canvas/<int:pk>/delete/", canvas.action_remove, name="canvas_delete"),
+    # Run, executions, duplicate, import and export (actions/views/executions.py, transfer.py, flows.py)
+    path("<uuid:flow_id>/run/", executions.flow_run, name="flow_run"),
+    path("<uuid:flow_id>/executions/", executions.flow_execution_list, name="flow_execution_list"),
+    path("executions/", executions.execution_list, name="execution_list"),
+    path("executions/<uuid:execution_id>/", executions.execution_detail, name="execution_detail"),
+    path("executions/<uuid:execution_id>/rerun/", executions.execution_rerun, name="execution_rerun"),
+    path("<uuid:flow_id>/duplicate/", flows.flow_duplicate, name="flow_duplicate"),
+    path("<uuid:flow_id>/export/", transfer.flow_export, name="flow_export"),
+    path("import/", transfer.flow_import, name="flow_import"),
 ]
