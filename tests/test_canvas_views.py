@@ -188,6 +188,21 @@ def test_page_queries_do_not_grow_with_actions(staff_client, flow, django_assert
     assert response.text.count('class="node"') > 100
 
 
+def test_toolbar_links_to_the_flow_pages(staff_client, flow):
+    text = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text
+    for name in (
+        "flow_run",
+        "flow_execution_list",
+        "flow_edit",
+        "flow_export",
+        "flow_duplicate",
+        "flow_delete",
+    ):
+        url = reverse(f"actions:{name}", args=[flow.pk])
+        assert f'href="{url}"' in text or f'action="{url}"' in text, name
+    assert '<span class="badge" title="Version: every change adds one">v1</span>' in text
+
+
 def test_empty_flow_invites_to_use_the_plus(staff_client, flow):
     text = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text
     assert "This flow has no actions yet" in text

@@ -11,8 +11,9 @@ pytestmark = pytest.mark.e2e
 
 
 def card_ids(page: Page) -> list[str]:
+    """The ids on the main chain's cards, top to bottom."""
     return page.locator(
-        "#canvas > .canvas-board > .chain-wrap > ol.chain > li.node .action-card-link"
+        "#canvas .canvas-flow > .chain-wrap > ol.chain > li.node > .action-card .action-card-link"
     ).all_inner_texts()
 
 
