@@ -1,5 +1,6 @@
 """Import flows from a file or pasted JSON, export one as a download, duplicate one (never a secret)."""
 
+import base64
 import json
 
 import pytest
@@ -33,7 +34,7 @@ def flow(db) -> Flow:
 
 @pytest.fixture
 def secret_flow(db, httpbin_url) -> Flow:
-    """An HTTP action using a bearer connection and an inline basic-auth password, both sentinels."""
+    """HTTP actions with a bearer connection and an inline basic-auth password (it wins): sentinels."""
     make_bearer("crm")
     return make_flow(
         [
@@ -47,6 +48,7 @@ def secret_flow(db, httpbin_url) -> Flow:
                     "basic": {"username": "ada", "password": "pass_SENTINEL"},
                 },
             ),
+            act("bearer", "HTTP/SEND_REQUEST", {"url": f"{httpbin_url}/bearer", "connection_id": "crm"}),
             act("reply", "FLOW/RETURN_JSON", {"payload": {"sent": "{{actions.call.body.headers}}"}}),
         ],
         name="Secretive",
@@ -222,6 +224,7 @@ def test_no_secret_in_the_export_nor_in_any_execution_page(staff_client, secret_
     assert execution.status == "completed", execution.error
     # The upstream did receive both credentials: the pages hide them, the request did not.
     assert execution.action_runs.get(action_id="call").output["status"] == 200
+    assert execution.action_runs.get(action_id="bearer").output["status"] == 200
 
     pages = [
         export.content.decode(),
@@ -232,8 +235,12 @@ def test_no_secret_in_the_export_nor_in_any_execution_page(staff_client, secret_
         staff_client.get(reverse("actions:flow_run", args=[secret_flow.pk])).text,
         staff_client.post(reverse("actions:execution_rerun", args=[execution.pk]), follow=True).text,
     ]
+    assert "Request as sent (secrets masked)" in pages[2]
+    assert "Basic ********" in pages[2]
+    assert "Bearer ********" in pages[2]
     for text in pages:
         assert not [sentinel for sentinel in SENTINELS if sentinel in text]
+        assert base64.b64encode(b"ada:pass_SENTINEL").decode() not in text
 
 
 # --- Duplicate --------------------------------------------------------------------------------------------

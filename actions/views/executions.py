@@ -139,6 +139,12 @@ class Step:
     def error_json(self) -> str:
         return as_json(self.run.error)
 
+    @property
+    def request_json(self) -> str:
+        """The HTTP request exactly as sent (recorded with its secrets masked), if the step sent one."""
+        request = self.run.meta.get("request") if isinstance(self.run.meta, dict) else None
+        return as_json(request) if request else ""
+
 
 def _steps(execution: Execution) -> list[Step]:
     runs = list(execution.action_runs.order_by("position"))
