@@ -16,10 +16,13 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
-            response = redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-            if getattr(request, "htmx", False):
-                return HttpResponse(status=204, headers={"HX-Redirect": response["Location"]})
-            return response
+            htmx = getattr(request, "htmx", None)
+            if htmx:
+                # After logging in, come back to the page the partial belongs to, not to the partial.
+                page = htmx.current_url_abs_path or settings.LOGIN_REDIRECT_URL
+                login = redirect_to_login(page, settings.LOGIN_URL)
+                return HttpResponse(status=204, headers={"HX-Redirect": login["Location"]})
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not (user.is_active and user.is_staff):
             raise PermissionDenied
         return view(request, *args, **kwargs)
