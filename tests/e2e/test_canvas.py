@@ -110,3 +110,31 @@ def test_a_condition_draws_two_branches_and_inserts_into_one(logged_in_page: Pag
     add_from_catalog(page, flow, "Add an action at the start of else", "Do nothing")
     expect(page.locator(".branch-else .action-card")).to_contain_text("do_nothing_1")
     assert Action.objects.get(action_id="do_nothing_1").branch == "else"
+
+
+def test_drag_a_card_into_an_empty_branch(logged_in_page: Page):
+    page = logged_in_page
+    flow = Flow.objects.create(name="Into a branch")
+    Action.objects.create(flow=flow, action_id="first", type="FLOW", action="DO_NOTHING")
+    check = Action.objects.create(
+        flow=flow, action_id="check", position=1, type="FLOW", action="BOOLEAN_CONDITION"
+    )
+    Action.objects.create(
+        flow=flow, action_id="yes", parent=check, branch="then", type="FLOW", action="DO_NOTHING"
+    )
+    page.goto(f"/flows/{flow.pk}/")
+
+    handle = page.locator("li.node", has_text="first").locator(".drag-handle")
+    target = page.locator(f"ol.chain[data-parent='{check.pk}'][data-branch='else']")
+    start, end = handle.bounding_box(), target.bounding_box()
+    with page.expect_response(re.compile(r"/canvas/reorder/$")):
+        # Sideways out of the main chain first, then down into the branch.
+        page.mouse.move(start["x"] + 5, start["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(end["x"] + end["width"] / 2, start["y"] + 5, steps=10)
+        page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=15)
+        page.mouse.up()
+    expect(page.locator(".branch-else .action-card")).to_contain_text("first")
+    assert card_ids(page) == ["check"]
+    first = Action.objects.get(action_id="first")
+    assert (first.parent_id, first.branch, first.position) == (check.pk, "else", 0)
