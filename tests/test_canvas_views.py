@@ -250,9 +250,8 @@ def test_catalog_refuses_a_parent_that_is_not_a_condition(staff_client, flow, th
 
 def _insert(client, flow: Flow, kind: str, **slot) -> Action:
     type_, action = kind.split("/")
-    response = client.post(
-        reverse("actions:canvas_insert", args=[flow.pk]), {"type": type_, "action": action, **slot}
-    )
+    data = {"type": type_, "action": action, "version": version(flow), **slot}
+    response = client.post(reverse("actions:canvas_insert", args=[flow.pk]), data)
     new = Action.objects.filter(flow=flow).latest("pk")
     assert response.status_code == 302
     assert response["Location"] == reverse("actions:action_edit", args=[flow.pk, new.pk])
@@ -303,21 +302,44 @@ def test_insert_picks_a_free_id_and_the_form_defaults(staff_client, flow):
 
 def test_insert_over_htmx_redirects_to_the_editor(staff_client, flow):
     url = reverse("actions:canvas_insert", args=[flow.pk])
-    response = staff_client.post(url, {"type": "FLOW", "action": "DO_NOTHING"}, headers=HTMX)
+    response = staff_client.post(url, {"type": "FLOW", "action": "DO_NOTHING", "version": 1}, headers=HTMX)
     new = Action.objects.get(flow=flow)
     assert response["HX-Redirect"] == reverse("actions:action_edit", args=[flow.pk, new.pk])
 
 
 def test_insert_refuses_unknown_types_and_foreign_parents(staff_client, flow, three):
     url = reverse("actions:canvas_insert", args=[flow.pk])
-    assert staff_client.post(url, {"type": "NOPE", "action": "NOPE"}).status_code == 400
+    assert staff_client.post(url, {"type": "NOPE", "action": "NOPE", "version": 1}).status_code == 400
     other_condition = add(Flow.objects.create(name="Other"), "c", 0, "FLOW/BOOLEAN_CONDITION")
-    data = {"type": "FLOW", "action": "DO_NOTHING", "parent": other_condition.pk, "branch": "then"}
+    data = {
+        "type": "FLOW",
+        "action": "DO_NOTHING",
+        "version": 1,
+        "parent": other_condition.pk,
+        "branch": "then",
+    }
     assert staff_client.post(url, data).status_code == 400
-    data = {"type": "FLOW", "action": "DO_NOTHING", "branch": "then"}
+    data = {"type": "FLOW", "action": "DO_NOTHING", "version": 1, "branch": "then"}
     assert staff_client.post(url, data).status_code == 400
+    assert staff_client.post(url, {"type": "FLOW", "action": "DO_NOTHING"}).status_code == 400
     assert tree(flow) == ["a", "b", "c"]
     assert version(flow) == 1
+
+
+def test_insert_over_a_newer_version_is_refused(staff_client, flow, three):
+    Flow.objects.filter(pk=flow.pk).update(version=2)
+    url = reverse("actions:canvas_insert", args=[flow.pk])
+    data = {"type": "FLOW", "action": "DO_NOTHING", "position": 1, "version": 1}
+    response = staff_client.post(url, data, follow=True)
+    assert "changed by someone else (now version 2) after you opened it at version 1" in response.text
+    assert tree(flow) == ["a", "b", "c"]
+    assert version(flow) == 2
+
+
+def test_catalog_carries_the_version_it_was_opened_at(staff_client, flow):
+    Flow.objects.filter(pk=flow.pk).update(version=7)
+    response = staff_client.get(reverse("actions:canvas_catalog", args=[flow.pk]), headers=HTMX)
+    assert 'name="version" value="7"' in response.text
 
 
 # --- Reorder ----------------------------------------------------------------------------------------------

@@ -151,6 +151,8 @@ class SlotForm(forms.Form):
 class InsertForm(SlotForm):
     type = forms.CharField(max_length=50)
     action = forms.CharField(max_length=50)
+    # The place was chosen on this version: once the flow changed, the same index may mean another place.
+    version = forms.IntegerField(min_value=1)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -299,7 +301,8 @@ def action_insert(request: HttpRequest, flow_id: UUID) -> HttpResponse:
     action_type: ActionType = form.cleaned_data["action_type"]
     parent, branch = form.cleaned_data["parent"], form.cleaned_data["branch"]
     with transaction.atomic():
-        Flow.objects.filter(pk=flow.pk).update(version=F("version") + 1, updated=timezone.now())
+        if not _bump(flow, form.cleaned_data["version"]):
+            return _canvas(request, flow_id, error=_stale(flow, form.cleaned_data["version"]))
         siblings = list(flow.actions.filter(parent=parent, branch=branch).order_by("position", "pk"))
         position = form.cleaned_data["position"]
         position = len(siblings) if position is None else min(position, len(siblings))

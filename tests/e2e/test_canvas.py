@@ -138,3 +138,34 @@ def test_drag_a_card_into_an_empty_branch(logged_in_page: Page):
     assert card_ids(page) == ["check"]
     first = Action.objects.get(action_id="first")
     assert (first.parent_id, first.branch, first.position) == (check.pk, "else", 0)
+
+
+def test_drag_from_below_into_a_branch_does_not_jump_over_the_condition(logged_in_page: Page):
+    page = logged_in_page
+    flow = Flow.objects.create(name="From below")
+    check = Action.objects.create(flow=flow, action_id="check", type="FLOW", action="BOOLEAN_CONDITION")
+    for position, name in enumerate(["yes", "yes_again"]):
+        Action.objects.create(
+            flow=flow,
+            action_id=name,
+            position=position,
+            parent=check,
+            branch="then",
+            type="FLOW",
+            action="DO_NOTHING",
+        )
+    Action.objects.create(flow=flow, action_id="last", position=1, type="FLOW", action="DO_NOTHING")
+    page.goto(f"/flows/{flow.pk}/")
+
+    handle = page.locator("li.node", has_text="last").last.locator(".drag-handle")
+    target = page.locator(f"ol.chain[data-parent='{check.pk}'][data-branch='else']")
+    start, end = handle.bounding_box(), target.bounding_box()
+    with page.expect_response(re.compile(r"/canvas/reorder/$")):
+        # Straight up through the bottom of the If/then, into its (shorter) else branch.
+        page.mouse.move(start["x"] + 5, start["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(start["x"] + 5, start["y"] - 10, steps=3)
+        page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 10, steps=25)
+        page.mouse.up()
+    expect(page.locator(".branch-else .action-card")).to_contain_text("last")
+    assert card_ids(page) == ["check"]
