@@ -128,7 +128,7 @@ def test_outsider_is_refused(page: Page, browser_errors: list[str]):
     with page.expect_response(re.compile(r"/flows/$")) as response:
         page.get_by_role("button", name="Log in").click()
     assert response.value.status == 403
-    expect(page.get_by_text("Forbidden")).to_be_visible()
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     # The browser logs the 403 as a failed load: expected here.
     assert any("403" in error for error in browser_errors)
     browser_errors.clear()
