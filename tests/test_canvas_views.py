@@ -118,6 +118,32 @@ def test_cards_show_id_alias_icon_type_summary_and_editor_link(staff_client, flo
     assert 'class="flow-node flow-start"' in text
 
 
+def test_cards_summarize_their_params(staff_client, flow):
+    check = add(
+        flow,
+        "check",
+        0,
+        "FLOW/BOOLEAN_CONDITION",
+        params={
+            "if": {
+                "operator": "OR",
+                "conditions": [{"left": 1, "op": "IS_TRUE"}, {"left": 2, "op": "IS_TRUE"}],
+            }
+        },
+    )
+    add(flow, "wait", 1, "FLOW/DELAY_FLOW", params={"number": 5, "units": "MINUTES"})
+    add(flow, "fail", 2, "FLOW/ERROR_MESSAGE", params={"message": "No user {{fields.id}}"})
+    add(flow, "keep", 3, "FLOW/STORE_VARS", params={"vars": {"a": 1, "b": 2}})
+    add(flow, "odd", 4, "FLOW/STORE_VARS", params=["not", "a", "dict"])
+    response = staff_client.get(reverse("actions:flow_detail", args=[flow.pk]))
+    summaries = [card.summary for card in response.context["cards"]]
+    assert summaries == ["2 conditions, OR", "5 minutes", "No user {{fields.id}}", "vars.a, vars.b", ""]
+    assert f'aria-label="“else” branch of {check.action_id}"' in response.text
+    assert response.context["cards"][4].problems == [
+        "The params are not a JSON object: open the action to set them again."
+    ]
+
+
 def test_card_with_invalid_params_shows_a_warning(staff_client, flow):
     add(flow, "broken", 0, "HTTP/SEND_REQUEST", params={"url": "ftp://example.com/{{ nope("})
     add(flow, "fine", 1, "FLOW/DO_NOTHING")

@@ -46,10 +46,29 @@ class Card:
 
     @property
     def summary(self) -> str:
-        params = self.action.params or {}
-        if self.action.kind == "HTTP/SEND_REQUEST":
-            return f"{params.get('method') or 'GET'} {params.get('url') or '(no URL)'}"
-        return ""
+        params = self.action.params if isinstance(self.action.params, dict) else {}
+        summarize = SUMMARIES.get(self.action.kind)
+        return summarize(params) if summarize else ""
+
+
+def _condition_summary(params: dict) -> str:
+    group = params.get("if") if isinstance(params.get("if"), dict) else {}
+    conditions = group.get("conditions")
+    count = len(conditions) if isinstance(conditions, list) else 0
+    return f"{count} condition{'' if count == 1 else 's'}, {group.get('operator') or 'AND'}" if count else ""
+
+
+# One line that tells cards of the same type apart (the editor shows the rest).
+SUMMARIES = {
+    "HTTP/SEND_REQUEST": lambda p: f"{p.get('method') or 'GET'} {p.get('url') or '(no URL)'}",
+    "FLOW/BOOLEAN_CONDITION": _condition_summary,
+    "FLOW/DELAY_FLOW": lambda p: (
+        f"{p['number']} {str(p.get('units') or 'SECONDS').lower()}" if "number" in p else ""
+    ),
+    "FLOW/ERROR_MESSAGE": lambda p: str(p.get("message") or ""),
+    "FLOW/STORE_VARS": lambda p: ", ".join(f"vars.{name}" for name in p.get("vars") or {}),
+    "FLOW/MAP_VALUE": lambda p: str(p.get("input") or ""),
+}
 
 
 def _problems(
@@ -59,6 +78,8 @@ def _problems(
     action_type = catalog.get(action.type, action.action)
     if action_type is None:
         return [f"{action.kind} is not in the catalog: a run fails when it reaches this action."]
+    if not isinstance(action.params, dict):
+        return ["The params are not a JSON object: open the action to set them again."]
     has_secret = action.secret_params is not None
     key = (action_type.kind, has_secret)
     # A params form may read the database when it is built (the HTTP form lists the vault's connections):
@@ -70,7 +91,7 @@ def _problems(
     form._bound_fields_cache = {}
     form.warnings = {}
     form.earlier_ids = earlier
-    form.data = action_type.form_class.data_from_params(action.params or {}, {})
+    form.data = action_type.form_class.data_from_params(action.params, {})
     form.is_bound = True
     form.is_valid()
     problems = []
