@@ -100,19 +100,38 @@ class HostListField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value) -> list[str]:
-        hosts, invalid = [], []
-        for item in re.split(r"[,\s]+", super().to_python(value)):
-            if item:
-                try:
-                    hosts.append(normalize_host(item))
-                except ValueError:
-                    invalid.append(item)
-        if invalid:
-            raise ValidationError(
-                "Not a host name or IP address: %(hosts)s.",
-                code="invalid",
-                params={"hosts": ", ".join(invalid)},
+        hosts, spaced, invalid = [], [], []
+        # Commas and new lines only: a space inside a host is a typo to show, not a separator to guess.
+        for item in re.split(r"[,\r\n]+", super().to_python(value)):
+            item = item.strip()
+            if not item:
+                continue
+            if re.search(r"\s", item):
+                spaced.append(f"“{item}”")
+                continue
+            try:
+                hosts.append(normalize_host(item))
+            except ValueError:
+                invalid.append(item)
+        errors = []
+        if spaced:
+            errors.append(
+                ValidationError(
+                    "A host cannot contain spaces: %(hosts)s. Separate hosts with commas or new lines.",
+                    code="space",
+                    params={"hosts": ", ".join(spaced)},
+                )
             )
+        if invalid:
+            errors.append(
+                ValidationError(
+                    "Not a host name or IP address: %(hosts)s.",
+                    code="invalid",
+                    params={"hosts": ", ".join(invalid)},
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
         return list(dict.fromkeys(hosts))
 
 
