@@ -154,6 +154,45 @@ def test_card_with_invalid_params_shows_a_warning(staff_client, flow):
     assert f"⚠ {len(broken.problems)} to fix" in response.text
 
 
+SAMPLE_PARAMS = [
+    {},
+    {"url": "ftp://x/{{ nope(", "method": "POST", "connection_id": "00000000-0000-0000-0000-000000000000"},
+    {"url": "https://api.example.com/{{actions.later.body}}", "payload": "{", "content_type": "JSON"},
+    {"number": -1, "units": "YEARS", "message": "", "vars": {"": 1}, "payload": {"a": "{{ x. }}"}},
+    {
+        "if": {"operator": "XOR", "conditions": []},
+        "json": "{{actions.later.x}}",
+        "object": {"k": "{{vars.v}}"},
+    },
+]
+
+
+@pytest.mark.parametrize("params", SAMPLE_PARAMS)
+def test_card_problems_are_the_editors_errors_and_warnings(staff_client, flow, params):
+    """The canvas validates copies of one form per type (to keep its queries constant): it must still
+    report exactly what the editor's own form reports for the same stored params."""
+    types = catalog.all_types()
+    for position, action_type in enumerate(types):
+        add(flow, f"a{position}", position, action_type.kind, params=params)
+    cards = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).context["cards"]
+    for position, (action_type, card) in enumerate(zip(types, cards, strict=True)):
+        earlier = frozenset(f"a{i}" for i in range(position))
+        form = action_type.form_class(
+            action_type.form_class.data_from_params(params, {}), params=params, earlier_ids=earlier
+        )
+        form.is_valid()
+        expected = [
+            str(message)
+            for messages in [*form.errors.values(), *form.warnings.values()]
+            for message in messages
+        ]
+        # A card prefixes each message with its field's label.
+        assert len(card.problems) == len(expected), action_type.kind
+        assert all(
+            problem.endswith(message) for problem, message in zip(card.problems, expected, strict=True)
+        )
+
+
 def test_card_referring_to_a_later_action_is_warned(staff_client, flow):
     add(flow, "early", 0, "FLOW/RETURN_JSON", params={"payload": {"x": "{{actions.late.result}}"}})
     add(flow, "late", 1, "JSON/CREATE_JSON", params={"object": {}})
