@@ -48,6 +48,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_ATTEMPTS = 10
 CHUNK_SIZE = 64 * 1024
 BLOCKED_MESSAGE = "This destination is not allowed: only public addresses can be reached."
+BLOCKED_REDIRECT_MESSAGE = (
+    "The server redirected to a destination that is not allowed: only public addresses can be reached."
+)
 # Headers that carry credentials: dropped when a redirect leaves the origin.
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 # Describe a body that is no longer sent once a redirect turns the request into a GET.
@@ -745,7 +748,12 @@ def _exchange(
             address = ssrf.check_destination(parts.hostname, _origin(parts)[2])
         except ssrf.DestinationBlocked:
             logger.info("Outbound request to a blocked destination refused: %s", parts.hostname)
-            raise OutboundError("blocked_destination", BLOCKED_MESSAGE) from None
+            if not redirects:
+                raise OutboundError("blocked_destination", BLOCKED_MESSAGE) from None
+            # The refused URL is final_url, as the upstream wrote it (never an address it resolves to);
+            # the message names neither.
+            redirects[-1]["blocked"] = True
+            raise OutboundError("blocked_destination", BLOCKED_REDIRECT_MESSAGE) from None
         except (socket.gaierror, UnicodeError):
             raise OutboundError("dns_error", "The host name could not be resolved.") from None
         prepared = _prepare(hop, parts, _Destination(parts.hostname, address))

@@ -3,7 +3,13 @@
 import pytest
 from werkzeug import Response
 
-from actions.http_client import OutboundError, OutboundRequest, send
+from actions.http_client import (
+    BLOCKED_MESSAGE,
+    BLOCKED_REDIRECT_MESSAGE,
+    OutboundError,
+    OutboundRequest,
+    send,
+)
 from tests.http_client.servers import reply
 from vault.secrets import Secret
 
@@ -173,8 +179,14 @@ def test_c21_redirect_to_loopback_is_blocked_before_any_request(httpserver, fake
         send(OutboundRequest("GET", f"http://up.test:{httpserver.port}/go", timeout=5))
     assert caught.value.code == "blocked_destination"
     assert private.accepted == 0
-    assert caught.value.meta["redirects"] == [{"status": 302, "url": f"http://up.test:{httpserver.port}/go"}]
+    # The message says a redirect was refused, without the address; the meta shows which hop asked for
+    # it and the URL refused, as the upstream wrote it.
+    assert caught.value.message == BLOCKED_REDIRECT_MESSAGE
     assert "127.0.0.1" not in caught.value.message
+    assert caught.value.meta["redirects"] == [
+        {"status": 302, "url": f"http://up.test:{httpserver.port}/go", "blocked": True}
+    ]
+    assert caught.value.meta["final_url"] == private.url("/private")
 
 
 def test_redirect_to_a_name_resolving_privately_is_blocked(httpserver, up, fake_dns):
@@ -183,6 +195,37 @@ def test_redirect_to_a_name_resolving_privately_is_blocked(httpserver, up, fake_
     with pytest.raises(OutboundError) as caught:
         send(OutboundRequest("GET", up("/go"), timeout=5))
     assert caught.value.code == "blocked_destination"
+    assert caught.value.message == BLOCKED_REDIRECT_MESSAGE
+    assert caught.value.meta["final_url"] == "http://evil.test/"
+    assert "10.0.0.5" not in repr(caught.value.meta)
+
+
+def test_a_blocked_hop_after_several_redirects_marks_the_last_one(httpserver, up):
+    redirect(httpserver, "/one", 307, "/two")
+    redirect(httpserver, "/two", 302, "http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(OutboundError) as caught:
+        send(OutboundRequest("GET", up("/one"), timeout=5))
+    assert caught.value.message == BLOCKED_REDIRECT_MESSAGE
+    assert caught.value.meta["redirects"] == [
+        {"status": 307, "url": up("/one")},
+        {"status": 302, "url": up("/two"), "blocked": True},
+    ]
+
+
+def test_httpbin_redirecting_to_the_metadata_address_says_the_redirect_was_refused(httpbin_url, settings):
+    settings.FLOWS_OUTBOUND_ALLOWLIST = ["127.0.0.1"]
+    url = f"{httpbin_url}/redirect-to?url=http://169.254.169.254/"
+    with pytest.raises(OutboundError) as caught:
+        send(OutboundRequest("GET", url, timeout=5))
+    assert (caught.value.code, caught.value.message) == ("blocked_destination", BLOCKED_REDIRECT_MESSAGE)
+    assert caught.value.meta["redirects"] == [{"status": 302, "url": url, "blocked": True}]
+
+
+def test_a_blocked_url_without_redirect_keeps_the_plain_message(fake_dns):
+    with pytest.raises(OutboundError) as caught:
+        send(OutboundRequest("GET", "http://169.254.169.254/", timeout=5))
+    assert (caught.value.code, caught.value.message) == ("blocked_destination", BLOCKED_MESSAGE)
+    assert caught.value.meta["redirects"] == []
 
 
 def test_secret_echoed_in_location_is_masked_in_the_chain(httpserver, up):
