@@ -9,20 +9,24 @@ Nothing of a Secret's value is ever written: inputs, params, outputs and metadat
 values shown as their mask) before they are stored.
 """
 
+import functools
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
 from actions import runner
 from actions.catalog.flow import copy_value
 from actions.expressions import UNDEFINED, ExpressionError, redact, resolve
 from actions.models import Action, ActionRun, Execution, Flow, Status, Trigger
+from vault.secrets import Secret
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ class _Walk:
     execution: Execution
     scope: dict
     children: dict[tuple[int | None, str], list[Action]]
-    records: list[ActionRun] = field(default_factory=list)
+    records: list[tuple] = field(default_factory=list)  # ActionRun rows: values in _RUN_COLUMNS order
     current: str | None = None
 
     def run_list(self, parent_id: int | None, branch: str) -> None:
@@ -78,20 +82,19 @@ class _Walk:
             end = _End(Status.COMPLETED, output=result.output)
 
         self.records.append(
-            ActionRun(
-                execution=self.execution,
-                position=len(self.records),
-                action_id=action.action_id,
-                type=action.type,
-                action=action.action,
-                status=Status.FAILED if error else Status.COMPLETED,
-                params=params,
-                output=recordable(result.recorded_output),
-                meta=recordable(result.meta) or {},
-                error=error,
-                duration_ms=duration_ms,
-                attempts=_attempts(result.meta),
-                started=started,
+            (
+                len(self.records),
+                action.action_id,
+                action.type,
+                action.action,
+                Status.FAILED if error else Status.COMPLETED,
+                params,
+                _json(result.recorded_output),
+                _json(result.meta or {}),
+                _json(error),
+                duration_ms,
+                _attempts(result.meta),
+                started,
             )
         )
         if end is not None:
@@ -114,7 +117,7 @@ def run_flow(
         raise ValueError(f"Unknown trigger {trigger!r}: expected one of {', '.join(Trigger.values)}.")
     fields = copy_value(fields or {})
     # Created as running: a run started here has no queue to wait in (one commit fewer per run).
-    execution = Execution.objects.create(
+    execution = _start(
         flow=flow,
         flow_version=flow.version,
         trigger=trigger,
@@ -124,7 +127,7 @@ def run_flow(
     )
     walk = _Walk(execution=execution, scope={}, children={})
     try:
-        for action in flow.actions.order_by("position", "pk"):
+        for action in _actions_of(flow):
             walk.children.setdefault((action.parent_id, action.branch), []).append(action)
         walk.scope = {
             "fields": fields,
@@ -160,10 +163,84 @@ def run_flow(
     return execution
 
 
-def _finish(execution: Execution, records: list[ActionRun]) -> None:
+def _actions_of(flow: Flow) -> RawQuerySet:
+    """The flow's actions in order, with the SELECT compiled once: compiling it anew took half of
+    the time the query takes."""
+    flow_id = Action._meta.get_field("flow").get_db_prep_value(flow.pk, connection)
+    return Action.objects.raw(_actions_sql(connection.vendor), [flow_id])
+
+
+@functools.cache
+def _actions_sql(vendor: str) -> str:
+    """The SQL of the default database, whose `vendor` is the cache key."""
+    query = Action.objects.filter(flow_id=uuid.UUID(int=0)).order_by("position", "pk").query
+    return query.sql_with_params()[0]
+
+
+def _start(**values: Any) -> Execution:
+    """The execution, recorded as running.
+
+    On PostgreSQL this commit does not wait for the disk (about 2 ms): the run's last commit does, and
+    PostgreSQL flushes its log in order, so that one makes this one durable too. Inside a caller's
+    transaction nothing changes: its commit is not ours to relax.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return Execution.objects.create(**values)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return Execution.objects.create(**values)
+
+
+# The ActionRun columns of a record, as the walk builds it.
+_RUN_COLUMNS = (
+    "position",
+    "action_id",
+    "type",
+    "action",
+    "status",
+    "params",
+    "output",
+    "meta",
+    "error",
+    "duration_ms",
+    "attempts",
+    "started",
+)
+
+
+def _insert_runs(execution: Execution, records: list[tuple]) -> None:
+    """Write the action runs with one statement executed for every row.
+
+    bulk_create would compile the statement anew, pass every value through its field and encode each
+    JSON value a second time: the JSON columns get the text `_json` made (masked and copied).
+    """
+    if not records:
+        return
+    fields = [ActionRun._meta.get_field(name) for name in ("execution", *_RUN_COLUMNS)]
+    quote = connection.ops.quote_name
+    # Table and column names come from the model, quoted by the backend; values are parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(ActionRun._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    # Text (JSON columns' included), numbers and NULL go as they are; the id and times through their field.
+    rows = [
+        [
+            value if value is None or isinstance(value, str | int) else f.get_db_prep_save(value, connection)
+            for f, value in zip(fields, (execution.pk, *record), strict=True)
+        ]
+        for record in records
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _finish(execution: Execution, records: list[tuple]) -> None:
     try:
         with transaction.atomic():
-            ActionRun.objects.bulk_create(records)
+            _insert_runs(execution, records)
             execution.ended = timezone.now()
             execution.save(update_fields=["status", "output", "error", "ended"])
         return
@@ -179,13 +256,13 @@ def _finish(execution: Execution, records: list[ActionRun]) -> None:
     execution.save(update_fields=["status", "output", "error", "ended"])
 
 
-def _recorded_params(action: Action, scope: dict) -> Any:
-    """The params as this run resolves them, masked; as stored when an expression cannot be resolved
-    (the action itself then reports the error)."""
+def _recorded_params(action: Action, scope: dict) -> str | None:
+    """The params as this run resolves them, masked, as JSON text; as stored when an expression cannot
+    be resolved (the action itself then reports the error)."""
     try:
-        return recordable(resolve(action.params or {}, scope))
+        return _json(resolve(action.params or {}, scope))
     except ExpressionError:
-        return recordable(action.params or {})
+        return _json(action.params or {})
 
 
 def _attempts(meta: dict) -> int:
@@ -196,10 +273,24 @@ def _attempts(meta: dict) -> int:
 def recordable(value: Any) -> Any:
     """A JSON value safe to store: masked values as their mask, anything else JSON cannot hold as text.
 
-    Serializing also copies, so nothing done to the scope later can change a record.
+    Serializing also copies, so nothing done to the scope later can change a record. A Secret is no
+    JSON type, so the encoder hands it to `_json_default`, which writes its mask (as `redact` would,
+    without walking the value once more in Python).
     """
-    return json.loads(json.dumps(redact(value), ensure_ascii=False, default=_json_default))
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_json_default))
+
+
+def _json(value: Any) -> str | None:
+    """What `recordable` stores, as the JSON text of a record's column (None: SQL NULL, as JSONField
+    stores None). Text cannot change, so nothing done to the scope later can change a record."""
+    if value is None or value is UNDEFINED:
+        return None
+    return json.dumps(value, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
-    return None if value is UNDEFINED else str(value)
+    if value is UNDEFINED:
+        return None
+    if isinstance(value, Secret):
+        return redact(value)
+    return str(value)

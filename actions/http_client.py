@@ -345,6 +345,7 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._exchanges: set[_Exchange] = set()
         self._thread: threading.Thread | None = None
+        self._wake_at = float("inf")  # when the thread wakes next, unless notified
 
     def watch(self, exchange: _Exchange) -> None:
         with self._cond:
@@ -352,7 +353,9 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="outbound-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif exchange.deadline < self._wake_at:
+                # Waking the thread costs a context switch per request: only when it would wake too late.
+                self._cond.notify()
 
     def unwatch(self, exchange: _Exchange) -> None:
         with self._cond:
@@ -365,8 +368,8 @@ class _Watchdog:
                 for exchange in [e for e in self._exchanges if e.deadline <= now]:
                     self._exchanges.discard(exchange)
                     exchange.expire()
-                next_deadline = min((e.deadline for e in self._exchanges), default=now + 3600)
-                self._cond.wait(next_deadline - now)
+                self._wake_at = min((e.deadline for e in self._exchanges), default=now + 3600)
+                self._cond.wait(self._wake_at - now)
 
 
 _watchdog = _Watchdog()

@@ -5,6 +5,7 @@ A destination is allowed when every address its name resolves to is public, or m
 connects to the address it returns, so a second DNS answer can never swap in an internal address.
 """
 
+import functools
 import ipaddress
 import re
 import socket
@@ -110,10 +111,16 @@ def parse_allow_entry(entry: str) -> AllowEntry | None:
     return None
 
 
-def allow_entries() -> list[AllowEntry]:
+def allow_entries() -> tuple[AllowEntry, ...]:
     """The allowlist as configured now (read at call time: settings may change between requests)."""
-    entries = (parse_allow_entry(e) for e in settings.FLOWS_OUTBOUND_ALLOWLIST if e.strip())
-    return [e for e in entries if e is not None]
+    return _parsed(tuple(settings.FLOWS_OUTBOUND_ALLOWLIST))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(configured: tuple[str, ...]) -> tuple[AllowEntry, ...]:
+    # Parsed once per configured list, not once per request.
+    entries = (parse_allow_entry(e) for e in configured if e.strip())
+    return tuple(e for e in entries if e is not None)
 
 
 def check_destination(host: str, port: int) -> str:
