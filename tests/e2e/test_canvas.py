@@ -95,6 +95,11 @@ def test_reorder_with_the_keyboard_and_delete_from_the_menu(logged_in_page: Page
     assert card_ids(page) == ["third", "first"]
     assert Flow.objects.get(pk=flow.pk).version == 4
 
+    # Anywhere on a card opens its editor.
+    page.locator(".action-card", has_text="third").click(position={"x": 60, "y": 45})
+    third = Action.objects.get(flow=flow, action_id="third")
+    expect(page).to_have_url(re.compile(rf"/flows/{flow.pk}/actions/{third.pk}/$"))
+
 
 def test_a_condition_draws_two_branches_and_inserts_into_one(logged_in_page: Page):
     page = logged_in_page
