@@ -62,6 +62,7 @@ __all__ = [
     "parse_template",
     "redact",
     "references",
+    "rename_action",
     "resolve",
     "reveal",
     "to_text",
@@ -616,3 +617,60 @@ def _references(value: Any, paths: list[tuple[str, ...]]) -> None:
     elif isinstance(value, list):
         for item in value:
             _references(item, paths)
+
+
+def rename_action(value: Any, old: str, new: str) -> tuple[Any, int]:
+    """`value` with every expression reference to `actions.<old>` (`actions.old.body`, `actions["old"]`)
+    made to `actions.<new>`, and how many were renamed. Text outside `{{ }}`, dict keys and templates
+    that do not parse are left as written. `new` must be an action id (a slug)."""
+    if not _SEGMENT.fullmatch(new):
+        raise ValueError(f"{new!r} is not an action id.")
+    if isinstance(value, str):
+        return _rename_in_template(value, old, new) if "{{" in value else (value, 0)
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        renamed, total = {}, 0
+        for key, item in items:
+            renamed[key], count = rename_action(item, old, new)
+            total += count
+        return (renamed if isinstance(value, dict) else list(renamed.values())), total
+    return value, 0
+
+
+def _rename_in_template(text: str, old: str, new: str) -> tuple[str, int]:
+    try:
+        template = parse_template(text)
+    except ExpressionError:
+        return text, 0
+    spans: list[tuple[int, int, str]] = []
+    for part in template.parts:
+        if isinstance(part, Expression):
+            _action_spans(part.node, text, old, new, spans)
+    for start, end, replacement in sorted(spans, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, len(spans)
+
+
+def _action_spans(node: _Node, text: str, old: str, new: str, spans: list[tuple[int, int, str]]) -> None:
+    """The (start, end, replacement) of each `old` read as an action id under `node`."""
+    if isinstance(node, _Member):
+        key = node.key
+        if (
+            isinstance(node.target, _Root)
+            and node.target.name == "actions"
+            and isinstance(key, _Literal)
+            and key.value == old
+        ):
+            quote = text[key.position]
+            if quote in _STRING_RUN:  # actions["old"]
+                spans.append((key.position, _string(text, key.position)[1], f"{quote}{new}{quote}"))
+            else:  # actions.old
+                spans.append((key.position, key.position + len(old), new))
+        _action_spans(node.target, text, old, new, spans)
+        _action_spans(node.key, text, old, new, spans)
+    elif isinstance(node, _Call):
+        for arg in node.args:
+            _action_spans(arg, text, old, new, spans)
+    elif isinstance(node, _Coalesce):
+        _action_spans(node.left, text, old, new, spans)
+        _action_spans(node.right, text, old, new, spans)

@@ -11,6 +11,7 @@ Contract of a type:
   field keeps `stored`). `form_class.data_from_params(params, secrets)` turns params as written in an
   action file (secret values included) into form data, so a file is validated exactly like the editor.
   Secret params are keyed by the name of the form field that edits them.
+- `output_keys`: the keys its output always has (`actions.<id>.<key>`), for the editor's suggestions.
 - `run(params, ctx) -> ActionResult`: performs the action on its stored params; expressions are resolved
   against `ctx.scope`. A failure raises `ActionFailed(code, message)`.
 """
@@ -172,6 +173,8 @@ class ActionType:
     run: Callable[[dict, RunContext], ActionResult]
     # A template (e.g. "page.html#partial") that lays out the params form; None renders it field by field.
     template_name: str | None = None
+    # The keys its output always has, offered by the editor's autocomplete before any run shows them.
+    output_keys: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -139,6 +139,7 @@ register(
         description="Turn a value into another by a table of cases, with a fallback.",
         form_class=MapValueForm,
         run=run_map_value,
+        output_keys=("result",),
     )
 )
 

@@ -288,5 +288,6 @@ register(
         description="Run the “then” or the “else” actions depending on conditions, then continue.",
         form_class=ConditionForm,
         run=run,
+        output_keys=("result",),
     )
 )

@@ -250,19 +250,23 @@ def _revealed(value: Any, found: list[Secret]) -> Any:
     return reveal(value)
 
 
-def build_url(url: str, scope: dict, found: list[Secret]) -> str:
+def build_url(url: str, scope: dict, found: list[Secret], undefined: list[dict] | None = None) -> str:
     """The URL with its expressions substituted (DESIGN §4.1): literal text as typed; an expression
     percent-encoded as a URI component, unless it starts the URL (a base URL) or is already
-    `functions.encodeURIComponent(…)`. Masked values go to `found`."""
+    `functions.encodeURIComponent(…)`. Masked values go to `found`, undefined ones to `undefined`."""
     pieces = []
     for index, part in enumerate(parse_template(url.strip()).parts):
         if isinstance(part, str):
             pieces.append(part)
             continue
         try:
-            text = to_text(_revealed(part.evaluate(scope), found))
+            value = part.evaluate(scope)
         except ExpressionError as error:
             raise error.with_param("url") from None
+        if value is UNDEFINED and undefined is not None:
+            where = "the URL starts with" if index == 0 else "the URL has"
+            _note(undefined, f"{{{{{part.source}}}}}", f"{where} empty text where it stands")
+        text = to_text(_revealed(value, found))
         pieces.append(text if index == 0 or part.is_call("encodeURIComponent") else _encode_component(text))
     return "".join(pieces)
 
@@ -276,18 +280,93 @@ def _text_value(value: Any) -> str | Secret:
     return masked(to_text(reveal(value)), secrets, display=to_text(value))
 
 
-def build_query(params: dict, scope: dict) -> list[tuple[str, str | Secret]]:
+def build_query(
+    params: dict, scope: dict, undefined: list[dict] | None = None
+) -> list[tuple[str, str | Secret]]:
     query = []
     for index, (key, value) in enumerate(rows(params.get("params"))):
         try:
             name, resolved = to_text(resolve(key, scope)), resolve(value, scope)
         except ExpressionError as error:
             raise error.with_param(f"params[{index}]") from None
+        if undefined is not None:
+            _note_row(undefined, value, scope, resolved, f'the URL param "{name}"')
         if resolved is UNDEFINED:
             continue
         for item in resolved if isinstance(resolved, list) else [resolved]:
             query.append((name, _text_value(item)))
     return query
+
+
+def _note(undefined: list[dict], expression: str, effect: str) -> None:
+    note = {"expression": expression, "effect": effect}
+    if note not in undefined:
+        undefined.append(note)
+
+
+def _undefined_parts(value: Any, scope: dict) -> list[str]:
+    """The `{{…}}` of a template whose value is undefined. They are evaluated a second time, only to
+    explain a result; an error is left to the evaluation that builds the request."""
+    if not isinstance(value, str) or "{{" not in value:
+        return []
+    try:
+        parts = parse_template(value).parts
+        return [
+            f"{{{{{part.source}}}}}"
+            for part in parts
+            if isinstance(part, Expression) and part.evaluate(scope) is UNDEFINED
+        ]
+    except ExpressionError:
+        return []
+
+
+def _note_row(undefined: list[dict], value: Any, scope: dict, resolved: Any, what: str) -> None:
+    """A header or URL param row: left out when its value is undefined, else it has empty text."""
+    effect = f"{what} was not sent" if resolved is UNDEFINED else f"{what} has empty text where it stands"
+    for expression in _undefined_parts(value, scope):
+        _note(undefined, expression, effect)
+
+
+def note_undefined_in_body(params: dict, scope: dict, undefined: list[dict]) -> None:
+    """What the undefined values of the payload did to the body (a field left out, empty text…)."""
+    payload = params.get("payload")
+    if payload is None or payload == "":
+        return
+    content_type = params.get("content_type") or "JSON"
+    if isinstance(payload, str) and content_type == "JSON" and parse_template(payload).single_expression:
+        effect = "no body was sent"
+    elif isinstance(payload, str) and content_type == "XML" and _is_xml_text(payload):
+        effect = "the body has empty text where it stands"
+    else:
+        try:
+            structure = payload_structure(payload)
+        except ValueError:  # ExpressionError too: building the body reports it
+            return
+        _note_structure(structure, "", None, scope, undefined)
+        return
+    for expression in _undefined_parts(payload, scope):
+        _note(undefined, expression, effect)
+
+
+def _note_structure(value: Any, path: str, container: type | None, scope: dict, undefined: list) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _note_structure(item, f"{path}.{key}" if path else str(key), dict, scope, undefined)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _note_structure(item, f"{path}[{index}]", list, scope, undefined)
+    elif expressions := _undefined_parts(value, scope):
+        single = parse_template(value).single_expression is not None
+        if single and container is dict:
+            effect = f'the body field "{path}" was left out'
+        elif single and container is list:
+            effect = f"the body item {path} is null"
+        elif path:
+            effect = f'the body field "{path}" has empty text where it stands'
+        else:
+            effect = "the body has empty text where it stands"
+        for expression in expressions:
+            _note(undefined, expression, effect)
 
 
 def _check_header(name: str, value: str | Secret, origin: str) -> None:
@@ -402,16 +481,18 @@ def _is_xml_text(payload: str) -> bool:
 
 
 def build_request(
-    params: dict, ctx: RunContext
+    params: dict, ctx: RunContext, undefined: list[dict] | None = None
 ) -> tuple[http_client.OutboundRequest, vault.Credential | None]:
     """The request exactly as it goes on the wire (DESIGN §4.1), and the vault credential it uses.
 
     An OAuth client-credentials connection adds no header here: `run` fetches its token, so that
     building a request (e.g. to copy it as cURL) never calls the token endpoint.
+    Each expression whose value is undefined goes to `undefined` as `{"expression", "effect"}`: what it
+    did to the request (a header left out, an empty part of the URL…).
     """
     scope = ctx.scope
     found: list[Secret] = []
-    url = build_url(str(params.get("url") or ""), scope, found)
+    url = build_url(str(params.get("url") or ""), scope, found, undefined)
     try:
         host = urlsplit(http_client.normalize_url(url)).hostname or ""
     except http_client.OutboundError as error:
@@ -434,10 +515,12 @@ def build_request(
             )
 
     body, default_type = build_body(params, scope, found)
+    if undefined is not None:
+        note_undefined_in_body(params, scope, undefined)
     headers: list[tuple[str, str | Secret]] = []
     if default_type:
         headers.append(("Content-Type", default_type))
-    query = build_query(params, scope)
+    query = build_query(params, scope, undefined)
     if credential:
         for name, value in credential.headers:
             _check_header(name, value, f'connection "{credential.name}"')
@@ -447,6 +530,9 @@ def build_request(
     if basic := params.get("basic"):
         try:
             username = basic.get("username") if isinstance(basic, dict) else ""
+            if undefined is not None:
+                for expression in _undefined_parts(username, scope):
+                    _note(undefined, expression, "the basic auth username has empty text where it stands")
             username = to_text(_revealed(resolve(str(username or ""), scope), found))
         except ExpressionError as error:
             raise error.with_param("basic.username") from None
@@ -461,9 +547,11 @@ def build_request(
             resolved = resolve(value, scope)
         except ExpressionError as error:
             raise error.with_param(f"headers[{index}].value") from None
+        name = name.strip()
+        if undefined is not None:
+            _note_row(undefined, value, scope, resolved, f"the header {name}")
         if resolved is UNDEFINED:
             continue
-        name = name.strip()
         text = _text_value(resolved)
         if isinstance(text, str):
             text = text.strip()
@@ -517,8 +605,23 @@ def _retry_policy(retry: dict) -> "http_client.RetryPolicy":
 
 
 def run(params: dict, ctx: RunContext) -> ActionResult:
+    """Send the request. The meta (of a failure too) lists under "undefined" the expressions whose value
+    was undefined and what that did to the request."""
+    undefined: list[dict] = []
     try:
-        request, credential = build_request(params, ctx)
+        result = _run(params, ctx, undefined)
+    except ActionFailed as error:
+        if undefined:
+            error.meta = {**error.meta, "undefined": undefined}
+        raise
+    if undefined:
+        return ActionResult(result.output, {**result.meta, "undefined": undefined})
+    return result
+
+
+def _run(params: dict, ctx: RunContext, undefined: list[dict]) -> ActionResult:
+    try:
+        request, credential = build_request(params, ctx, undefined)
     except ExpressionError as error:
         raise _failed("invalid_request", str(error)) from None
     except ValueError as error:
@@ -615,7 +718,7 @@ class HttpRequestForm(ParamsForm):
     connection_id = forms.ChoiceField(
         label="Connection",
         required=False,
-        error_messages={"invalid_choice": 'There is no vault connection "%(value)s".'},
+        error_messages={"invalid_choice": 'Connection "%(value)s" does not exist: choose another.'},
         help_text="A vault connection that authenticates the request (optional).",
     )
     url = forms.CharField(
@@ -682,6 +785,7 @@ class HttpRequestForm(ParamsForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["connection_id"].choices = [("", "None"), *vault.connection_choices()]
+        self.missing_connection = self._flag_missing_connection()
         self.fields["timeout"].widget.attrs["placeholder"] = f"{settings.FLOWS_HTTP_DEFAULT_TIMEOUT:g}"
         if self.has_secret:
             self.fields[
@@ -689,6 +793,26 @@ class HttpRequestForm(ParamsForm):
             ].help_text = "A password is stored (write-only). Leave blank to keep it."
         self.payload_value: Any = None
         self.authorization_note: str | None = None
+
+    def _flag_missing_connection(self) -> str | None:
+        """A stored connection that no longer exists stays selected, as an option that says so, rather
+        than the select silently showing (and saving) "None"."""
+        field = self.fields["connection_id"]
+        ref = str((self.data if self.is_bound else self.initial).get("connection_id") or "")
+        if not ref or ref in {value for value, _ in field.choices}:
+            return None
+        if not self.is_bound and (connection := Connection.find(ref)) is not None:
+            self.initial["connection_id"] = str(connection.id)  # a connection given by name
+            return None
+        field.choices = [*field.choices, (ref, "Missing connection — choose another")]
+        field.widget.attrs |= {"aria-invalid": "true", "class": "missing-connection"}
+        return ref
+
+    def clean_connection_id(self) -> str:
+        ref = self.cleaned_data["connection_id"]
+        if ref and ref == self.missing_connection:
+            raise ValidationError(f'Connection "{ref}" does not exist: choose another.')
+        return ref
 
     @classmethod
     def initial_from_params(cls, params: dict) -> dict:
@@ -910,5 +1034,6 @@ register(
         form_class=HttpRequestForm,
         run=run,
         template_name="actions/action_edit.html#http_params",
+        output_keys=("headers", "body", "status", "success"),
     )
 )

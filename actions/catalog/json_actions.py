@@ -49,6 +49,7 @@ register(
         description="Build an object from values and expressions.",
         form_class=CreateJSONForm,
         run=run_create_json,
+        output_keys=("result",),
     )
 )
 
@@ -86,6 +87,7 @@ register(
         description="Read JSON text into a value.",
         form_class=ParseJSONForm,
         run=run_parse_json,
+        output_keys=("object",),
     )
 )
 
@@ -118,5 +120,6 @@ register(
         description="Write a value as JSON text.",
         form_class=SerializeJSONForm,
         run=run_serialize_json,
+        output_keys=("json",),
     )
 )

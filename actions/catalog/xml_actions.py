@@ -227,6 +227,7 @@ register(
         description="Read an XML document into an object.",
         form_class=ParseXMLForm,
         run=run_parse_xml,
+        output_keys=("object",),
     )
 )
 
@@ -257,5 +258,6 @@ register(
         description="Write an object as an XML document.",
         form_class=SerializeXMLForm,
         run=run_serialize_xml,
+        output_keys=("xml",),
     )
 )

@@ -1,5 +1,7 @@
 """The action editor: create, edit and delete an action, add key/value rows, import a curl command, and
-Test it unsaved, with a history of the tests of a saved action to reopen and compare."""
+Test it unsaved (with the earlier outputs of the flow's last run), with a history of the tests of a saved
+action to reopen and compare. Params fields suggest the references available at the action's place, and
+renaming an action's id rewrites the other actions' references to it."""
 
 import difflib
 import json
@@ -13,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,9 +27,9 @@ from actions import catalog
 from actions.catalog import ActionFailed, ActionType, ParamsForm
 from actions.curl import CurlImport, CurlParseError, parse_curl, to_curl
 from actions.engine import recordable
+from actions.flow_scope import LastRun, Reference, earlier_actions, references_to, suggestions
 from actions.models import Action, Flow, TestRun
 from actions.runner import ActionRun, parse_input, run_action
-from actions.views.flows import action_rows
 from flowdesigner.access import staff_required
 
 TEMPLATE = "actions/action_edit.html"
@@ -81,7 +83,7 @@ class TestInputForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
         help_text="JSON with any of fields, vars, context and actions (earlier outputs by id), "
-        f"e.g. {TEST_INPUT_EXAMPLE}",
+        f"e.g. {TEST_INPUT_EXAMPLE}. Left empty, the test uses the flow's last run.",
     )
 
     def clean_test_input(self) -> dict:
@@ -148,14 +150,8 @@ def _action_type(type: str, action: str) -> ActionType:
     return action_type
 
 
-def _earlier_ids(flow: Flow, action: Action | None) -> frozenset[str]:
-    """Ids of the actions that run before `action` (a new action runs after all of them)."""
-    ids = []
-    for row in action_rows(flow):
-        if action is not None and row.action.pk == action.pk:
-            break
-        ids.append(row.action.action_id)
-    return frozenset(ids)
+def _ids(actions: list[Action]) -> frozenset[str]:
+    return frozenset(action.action_id for action in actions)
 
 
 def _new_action_id(flow: Flow, action_type: ActionType) -> str:
@@ -187,9 +183,14 @@ def _import_url(flow: Flow, action: Action | None) -> str:
     return reverse("actions:action_import_curl", args=[flow.pk, action.pk])
 
 
-def _page(request: HttpRequest, context: dict) -> HttpResponse:
+def _page(request: HttpRequest, context: dict, earlier: list[Action]) -> HttpResponse:
     flow, action, action_type = context["flow"], context.get("action"), context["action_type"]
+    last_run = LastRun.of(flow)
     context |= _params_context(context["params_form"])
+    context |= {
+        "references": suggestions(earlier, last_run),
+        "last_execution": last_run.execution if last_run else None,
+    }
     context["test_url"] = (
         reverse("actions:action_test", args=[flow.pk, action.pk])
         if action
@@ -205,26 +206,49 @@ def _page(request: HttpRequest, context: dict) -> HttpResponse:
 def _save(
     request: HttpRequest, flow: Flow, action: Action, envelope: EnvelopeForm, params_form: ParamsForm
 ) -> bool:
-    """Store the action and bump the flow's version; False when the flow changed since the page loaded."""
+    """Store the action and bump the flow's version; False when the flow changed since the page loaded.
+
+    A renamed action's references in the other actions are rewritten in the same transaction (the
+    editor asked first)."""
     loaded = envelope.cleaned_data["version"]
+    new_id = envelope.cleaned_data["action_id"]
+    now = timezone.now()
     with transaction.atomic():
-        bumped = Flow.objects.filter(pk=flow.pk, version=loaded).update(
-            version=F("version") + 1, updated=timezone.now()
-        )
+        bumped = Flow.objects.filter(pk=flow.pk, version=loaded).update(version=F("version") + 1, updated=now)
         if not bumped:
             return False
         if action.pk is None:
             last = flow.actions.filter(parent=None).aggregate(last=Max("position"))["last"]
             action.position = 0 if last is None else last + 1
-        action.action_id = envelope.cleaned_data["action_id"]
+            references = []
+        else:
+            references = _references(flow, action, new_id)
+        for reference in references:
+            reference.action.params, reference.action.updated = reference.renamed_params, now
+        Action.objects.bulk_update([reference.action for reference in references], ["params", "updated"])
+        action.action_id = new_id
         action.alias = envelope.cleaned_data["alias"]
         action.allow_failure = envelope.cleaned_data["allow_failure"]
         action.mask_output = envelope.cleaned_data["mask_output"]
         action.params = params_form.params
         action.secret_params = params_form.secret_params(action.secret_params)
         action.save()
-    messages.success(request, f"Action “{action.action_id}” saved (flow version {loaded + 1}).")
+    updated = ""
+    if references:
+        count = sum(reference.count for reference in references)
+        updated = (
+            f" {count} reference{pluralize(count)} in {len(references)} other "
+            f"action{pluralize(len(references))} updated."
+        )
+    messages.success(request, f"Action “{action.action_id}” saved (flow version {loaded + 1}).{updated}")
     return True
+
+
+def _references(flow: Flow, action: Action, new_id: str) -> list[Reference]:
+    """The other actions that read `action`'s output, when its id changes to `new_id`."""
+    if action.pk is None or action.action_id == new_id:
+        return []
+    return references_to(flow, action, new_id)
 
 
 def _refuse_stale(request: HttpRequest, flow: Flow, action: Action | None) -> EnvelopeForm:
@@ -246,8 +270,10 @@ def _refuse_stale(request: HttpRequest, flow: Flow, action: Action | None) -> En
 def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: Action) -> HttpResponse:
     """GET shows the editor, POST saves it; `action` is unsaved for a new one."""
     is_new = action.pk is None
-    earlier = _earlier_ids(flow, None if is_new else action)
+    earlier_list = earlier_actions(flow, None if is_new else action)
+    earlier = _ids(earlier_list)
     has_secret = action.secret_params is not None
+    rename = None
     if request.method == "POST":
         envelope = EnvelopeForm(request.POST, flow=flow, action=None if is_new else action)
         params_form = action_type.form_class(
@@ -255,9 +281,20 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
         )
         envelope_ok, params_ok = envelope.is_valid(), params_form.is_valid()
         if envelope_ok and params_ok:
-            if _save(request, flow, action, envelope, params_form):
+            new_id = envelope.cleaned_data["action_id"]
+            references = _references(flow, action, new_id)
+            if references and request.POST.get("rename_confirmed") != new_id:
+                # Nothing is saved until the user agrees to rewrite the other actions too.
+                rename = {
+                    "old": action.action_id,
+                    "new": new_id,
+                    "references": references,
+                    "count": sum(reference.count for reference in references),
+                }
+            elif _save(request, flow, action, envelope, params_form):
                 return redirect("actions:action_edit", flow_id=flow.pk, pk=action.pk)
-            envelope = _refuse_stale(request, flow, None if is_new else action)
+            else:
+                envelope = _refuse_stale(request, flow, None if is_new else action)
         test_form = TestInputForm(request.POST)
         test_form.is_valid()
     else:
@@ -291,7 +328,9 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
             "envelope": envelope,
             "params_form": params_form,
             "test_form": test_form,
+            "rename": rename,
         },
+        earlier_list,
     )
 
 
@@ -400,11 +439,12 @@ def row(request: HttpRequest, flow_id: UUID, field: str) -> HttpResponse:
 def _test(request: HttpRequest, flow: Flow, action_type: ActionType, stored: Action | None) -> HttpResponse:
     """Run the action as the form is filled in now (unsaved); a blank password means the stored one."""
     stored_secret = stored.secret_params if stored else None
+    earlier = earlier_actions(flow, stored)
     params_form = action_type.form_class(
         request.POST,
         params=stored.params if stored else None,
         has_secret=stored_secret is not None,
-        earlier_ids=_earlier_ids(flow, stored),
+        earlier_ids=_ids(earlier),
     )
     test_form = TestInputForm(request.POST)
     params_ok, input_ok = params_form.is_valid(), test_form.is_valid()
@@ -426,10 +466,17 @@ def _test(request: HttpRequest, flow: Flow, action_type: ActionType, stored: Act
         params=params_form.params,
         secret_params=params_form.secret_params(stored_secret),
     )
+    scope, last_scope = test_form.cleaned_data["test_input"], None
+    # An empty Test input means: what the earlier actions gave in the flow's last run.
+    if not request.POST.get("test_input", "").strip() and (last_run := LastRun.of(flow)):
+        last_scope = last_run.scope(earlier)
+        scope = last_scope.scope
     clock = time.perf_counter()
-    run = run_action(action, test_form.cleaned_data["test_input"])
+    run = run_action(action, scope)
     duration_ms = (time.perf_counter() - clock) * 1000
-    result = render_to_string(f"{TEMPLATE}#test_result", _result_context(run), request)
+    result = render_to_string(
+        f"{TEMPLATE}#test_result", _result_context(run) | {"last_scope": last_scope}, request
+    )
     if stored is None:
         return HttpResponse(result)
     _record(stored, run, duration_ms)
@@ -606,7 +653,7 @@ def _import_curl(
         action_type.form_class.data_from_params(params),
         params=params,
         has_secret=has_secret,
-        earlier_ids=_earlier_ids(flow, stored),
+        earlier_ids=_ids(earlier_actions(flow, stored)),
     )
     params_form.is_valid()
     context |= {"curl_form": CurlImportForm(), "curl_notes": notes}

@@ -1,5 +1,5 @@
-// The action editor: remove a key/value row, show the fields a checkbox enables, switch the output view
-// and copy the request as a curl command.
+// The action editor: remove a key/value row, show the fields a checkbox enables, switch the output view,
+// copy the request as a curl command, suggest references after "{{" and warn before leaving unsaved edits.
 // No inline handlers (strict CSP): everything is delegated from the document.
 (function () {
   "use strict";
@@ -14,6 +14,7 @@
     if (!row) {
       return;
     }
+    markDirty();
     // The last row is emptied rather than removed, so there is always one to type in.
     if (rows.querySelectorAll(".kv-row").length > 1) {
       row.remove();
@@ -81,5 +82,332 @@
     navigator.clipboard.writeText(pre.textContent).then(function () {
       status.textContent = "Copied";
     }, selectByHand);
+  });
+
+  // --- Unsaved changes -------------------------------------------------------------------------------
+  // Leaving the page with edits of the action that are not saved asks first. The Test input is not part
+  // of the action; a page shown again after a refused save holds unsaved edits from the start.
+  var dirty = false;
+
+  function markDirty() {
+    dirty = true;
+  }
+
+  function isActionEdit(target) {
+    return Boolean(target.closest && target.closest("#action-form") && !target.closest(".test-panel"));
+  }
+
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (isActionEdit(event.target)) {
+        markDirty();
+      }
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("action-form");
+    if (form && form.hasAttribute("data-unsaved")) {
+      markDirty();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "action-form") {
+      dirty = false;
+    }
+  });
+
+  // Deleting the action (after its own confirmation) discards the edits on purpose.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.closest("[data-discards-edits]")) {
+      dirty = false;
+    }
+  });
+
+  // Import from cURL replaces the parameters: they are edits too.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "params-card") {
+      markDirty();
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // --- Autocomplete of references ---------------------------------------------------------------------
+  // Typing "{{" in a text field of the parameters opens a listbox of the references the action can use
+  // (from <script type="application/json" id="references">), filtered by what follows. Arrow keys move,
+  // Enter or Tab inserts, Escape closes until the next "{{"; a click inserts too.
+  var MAX_SHOWN = 50;
+  var references = null;
+  var state = { field: null, options: [], active: -1, dismissed: null };
+
+  function allReferences() {
+    if (references === null) {
+      var data = document.getElementById("references");
+      references = data ? JSON.parse(data.textContent) : [];
+    }
+    return references;
+  }
+
+  function listbox() {
+    return document.getElementById("reference-list");
+  }
+
+  function isParamsField(element) {
+    return Boolean(
+      element.closest &&
+        element.closest("#params-card") &&
+        element.matches("textarea, input[type=text], input:not([type])")
+    );
+  }
+
+  // The "{{" still open before the caret, and the reference being typed (after "{{", "(", "," or "??").
+  function openExpression(field) {
+    var caret = field.selectionStart;
+    if (caret === null || caret !== field.selectionEnd) {
+      return null;
+    }
+    var before = field.value.slice(0, caret);
+    var start = before.lastIndexOf("{{");
+    if (start === -1 || before.indexOf("}}", start) !== -1) {
+      return null;
+    }
+    var inside = before.slice(start + 2);
+    if (inside.indexOf("\n") !== -1) {
+      return null;
+    }
+    var token = inside.match(/[^\s(),?]*$/)[0];
+    return {
+      start: start,
+      caret: caret,
+      token: token,
+      whole: inside.slice(0, inside.length - token.length).trim() === "",
+    };
+  }
+
+  // Whether the pieces of the query ("act.stat") appear in the path in order ("actions.get_user.status").
+  function inOrder(path, pieces) {
+    var at = 0;
+    return pieces.every(function (piece) {
+      var found = path.indexOf(piece, at);
+      at = found + piece.length;
+      return found !== -1;
+    });
+  }
+
+  // The references the typed text matches: those it starts first, then those containing it, then those
+  // holding its dotted pieces in order.
+  function matching(token) {
+    var query = token.toLowerCase();
+    var pieces = query.split(".").filter(Boolean);
+    var ranked = [[], [], []];
+    allReferences().forEach(function (reference) {
+      var path = reference.path.toLowerCase();
+      if (path.indexOf(query) === 0) {
+        ranked[0].push(reference);
+      } else if (path.indexOf(query) !== -1) {
+        ranked[1].push(reference);
+      } else if (inOrder(path, pieces)) {
+        ranked[2].push(reference);
+      }
+    });
+    return ranked[0].concat(ranked[1], ranked[2]).slice(0, MAX_SHOWN);
+  }
+
+  function close() {
+    var list = listbox();
+    if (list) {
+      list.hidden = true;
+      list.replaceChildren();
+    }
+    if (state.field) {
+      state.field.removeAttribute("aria-activedescendant");
+      state.field.removeAttribute("aria-controls");
+      state.field.removeAttribute("aria-autocomplete");
+    }
+    state.field = null;
+    state.options = [];
+    state.active = -1;
+    announce("");
+  }
+
+  function announce(text) {
+    var status = document.getElementById("reference-status");
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  function place(list, field) {
+    var box = field.getBoundingClientRect();
+    list.style.left = box.left + window.scrollX + "px";
+    list.style.top = box.bottom + window.scrollY + 2 + "px";
+    list.style.minWidth = Math.min(Math.max(box.width, 280), 640) + "px";
+  }
+
+  function open(field, found) {
+    var list = listbox();
+    if (!list) {
+      return;
+    }
+    list.replaceChildren();
+    found.forEach(function (reference, index) {
+      var option = document.createElement("li");
+      option.id = "reference-option-" + index;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.dataset.path = reference.path;
+      var code = document.createElement("code");
+      code.textContent = reference.path;
+      var kind = document.createElement("span");
+      kind.className = "reference-kind";
+      kind.textContent = reference.kind;
+      option.append(code, " ", kind);
+      list.append(option);
+    });
+    state.field = field;
+    state.options = found;
+    field.setAttribute("aria-controls", "reference-list");
+    field.setAttribute("aria-autocomplete", "list");
+    place(list, field);
+    list.hidden = false;
+    highlight(0);
+    announce(
+      found.length + " reference" + (found.length === 1 ? "" : "s") + ": arrow keys to choose, Enter to insert"
+    );
+  }
+
+  function highlight(index) {
+    var list = listbox();
+    var options = list.querySelectorAll("[role=option]");
+    state.active = index;
+    options.forEach(function (option, each) {
+      option.setAttribute("aria-selected", String(each === index));
+    });
+    if (options[index]) {
+      options[index].scrollIntoView({ block: "nearest" });
+      state.field.setAttribute("aria-activedescendant", options[index].id);
+    }
+  }
+
+  function update(field) {
+    var expression = openExpression(field);
+    var dismissed = state.dismissed;
+    if (!expression) {
+      state.dismissed = null;
+      close();
+      return;
+    }
+    if (dismissed && dismissed.field === field && dismissed.start === expression.start) {
+      close();
+      return;
+    }
+    state.dismissed = null;
+    var found = matching(expression.token);
+    if (found.length === 0) {
+      close();
+      return;
+    }
+    open(field, found);
+  }
+
+  // Replaces the typed reference by `path`; a whole expression is completed as "{{ path }}". A function
+  // gets its parentheses, the caret between them.
+  function insert(field, path) {
+    var expression = openExpression(field);
+    if (!expression) {
+      return;
+    }
+    var value = field.value;
+    var after = value.slice(expression.caret);
+    var call = path.slice(-1) === "(";
+    var text = call ? path + ")" : path;
+    var caretBack = call ? 1 : 0;
+    var from = expression.caret - expression.token.length;
+    if (expression.whole) {
+      from = expression.start + 2;
+      text = " " + text;
+      if (/^\s*\}\}/.test(after)) {
+        after = " " + after.replace(/^\s*/, "");
+      } else {
+        text += " }}";
+        caretBack += call ? 3 : 0;
+      }
+    }
+    field.value = value.slice(0, from) + text + after;
+    var caret = from + text.length - caretBack;
+    field.setSelectionRange(caret, caret);
+    close();
+    markDirty();
+    field.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    if (isParamsField(event.target)) {
+      update(event.target);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (field !== state.field || state.options.length === 0) {
+      return;
+    }
+    var count = state.options.length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight((state.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count);
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      if (state.active >= 0) {
+        event.preventDefault();
+        insert(field, state.options[state.active].path);
+      }
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      var expression = openExpression(field);
+      state.dismissed = expression ? { field: field, start: expression.start } : null;
+      close();
+    }
+  });
+
+  // Moving the caret in or out of an expression opens or closes the list.
+  document.addEventListener("keyup", function (event) {
+    if (isParamsField(event.target) && /^(ArrowLeft|ArrowRight|Home|End)$/.test(event.key)) {
+      update(event.target);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("#reference-list [role=option]");
+    if (option && state.field) {
+      insert(state.field, option.dataset.path);
+    } else if (isParamsField(event.target) && event.target !== state.field) {
+      close();
+    }
+  });
+
+  // A press on the list must not take the focus from the field (which would close the list).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest("#reference-list")) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === state.field) {
+      close();
+    }
+  });
+
+  window.addEventListener("resize", function () {
+    if (state.field) {
+      place(listbox(), state.field);
+    }
   });
 })();

@@ -209,7 +209,7 @@ def test_c10c_the_form_says_which_authorization_wins():
 
 def test_an_unknown_connection_is_refused():
     form = form_for({"url": "https://x.test", "connection_id": "nope"})
-    assert form.errors["connection_id"] == ['There is no vault connection "nope".']
+    assert form.errors["connection_id"] == ['Connection "nope" does not exist: choose another.']
 
 
 def test_nan_is_not_json():

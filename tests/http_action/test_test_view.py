@@ -106,10 +106,11 @@ def test_validation_errors_are_listed_and_nothing_is_sent(staff_client, flow, ac
 
 def test_a_missing_connection_renders_a_clear_message(staff_client, flow, action, db):
     connection = make_connection("gone", "BEARER", {"token": "t"})
-    data = form_data(flow, connection_id=str(connection.pk))
+    gone = str(connection.pk)
+    data = form_data(flow, connection_id=gone)
     connection.delete()
     response = staff_client.post(url_of(action), data, headers=HTMX)
-    assert "There is no vault connection" in response.text
+    assert f"Connection &quot;{gone}&quot; does not exist" in response.text
 
 
 def test_test_before_the_first_save(staff_client, flow, httpbin_url, allow_loopback):
