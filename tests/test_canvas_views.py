@@ -293,6 +293,7 @@ def test_catalog_lists_every_type_grouped_with_the_slot(staff_client, flow, bran
     assert f'name="parent" value="{pk}"' in text
     assert 'name="branch" value="else"' in text
     assert 'name="position" value="1"' in text
+    assert "HX-Request" in response["Vary"]
 
 
 def test_catalog_without_htmx_is_the_page_with_the_catalog_open(staff_client, flow):

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from actions import catalog
 from actions.catalog import ActionType, ParamsForm
@@ -124,11 +125,16 @@ def flow_cards(flow: Flow) -> list[Card]:
     return chain(None, Branch.MAIN)
 
 
-def canvas_context(flow: Flow) -> dict:
+def catalog_groups() -> list[tuple[str, list[ActionType]]]:
+    """The catalog's types grouped by their `type` (FLOW, HTTP, JSON, XML)."""
     types: dict[str, list[ActionType]] = {}
     for action_type in catalog.all_types():
         types.setdefault(action_type.type, []).append(action_type)
-    return {"flow": flow, "cards": flow_cards(flow), "catalog_groups": sorted(types.items())}
+    return sorted(types.items())
+
+
+def canvas_context(flow: Flow) -> dict:
+    return {"flow": flow, "cards": flow_cards(flow), "catalog_groups": catalog_groups()}
 
 
 # --- Forms ------------------------------------------------------------------------------------------------
@@ -293,6 +299,7 @@ def _stale(flow: Flow, loaded: object) -> str:
 
 
 @staff_required
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "HEAD"])
 def catalog_dialog(request: HttpRequest, flow_id: UUID) -> HttpResponse:
     """The action catalog for one "+": choosing a type inserts it there."""
@@ -301,7 +308,9 @@ def catalog_dialog(request: HttpRequest, flow_id: UUID) -> HttpResponse:
     if not slot.is_valid():
         return HttpResponse(" ".join(slot.non_field_errors()) or "Invalid place.", status=400)
     parent = slot.cleaned_data["parent"]
-    context = canvas_context(flow) | {
+    # Over htmx only the dialog is drawn; without JavaScript, the page with the dialog open.
+    context = {"flow": flow, "catalog_groups": catalog_groups()} if request.htmx else canvas_context(flow)
+    context |= {
         "slot": {
             "parent": parent.pk if parent else "",
             "branch": slot.cleaned_data["branch"],
