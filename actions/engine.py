@@ -210,21 +210,12 @@ _RUN_COLUMNS = (
 
 
 def _insert_runs(execution: Execution, records: list[tuple]) -> None:
-    """Write the action runs with one statement executed for every row.
+    """Write the action runs with multi-row INSERTs (one for a flow of ordinary size).
 
     bulk_create would compile the statement anew, pass every value through its field and encode each
     JSON value a second time: the JSON columns get the text `_json` made (masked and copied).
     """
-    if not records:
-        return
     fields = [ActionRun._meta.get_field(name) for name in ("execution", *_RUN_COLUMNS)]
-    quote = connection.ops.quote_name
-    # Table and column names come from the model, quoted by the backend; values are parameters.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        quote(ActionRun._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
     # Text (JSON columns' included), numbers and NULL go as they are; the id and times through their field.
     rows = [
         [
@@ -233,8 +224,16 @@ def _insert_runs(execution: Execution, records: list[tuple]) -> None:
         ]
         for record in records
     ]
+    # Names come from the model, quoted by the backend; every value is a parameter.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    head = f"INSERT INTO {quote(ActionRun._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    row_sql = f"({', '.join(['%s'] * len(fields))})"
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(head + ", ".join([row_sql] * len(batch)), [v for row in batch for v in row])
 
 
 def _finish(execution: Execution, records: list[tuple]) -> None:
