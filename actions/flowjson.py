@@ -9,7 +9,8 @@ An If/then (`FLOW/BOOLEAN_CONDITION`) holds its branches in its params, `"then":
 Export writes a vault connection by its name and never a secret (the inline basic-auth password is left
 out). Import validates every action through its params form, exactly as the editor would, and reports
 every problem with the flow and action it concerns; `connection_id` may name a connection by id or by
-name. A flow whose name exists is replaced (a new version of the same flow, its executions kept).
+name. A flow whose name exists, whatever its case, is replaced (a new version of the same flow, its
+executions kept).
 An action of a type the catalog does not know is kept as written, and fails the run if reached.
 """
 
@@ -118,9 +119,9 @@ def import_flows(data: Any) -> list[Flow]:
         plan = _plan_flow(item, f"flows[{index}]" if len(items) > 1 else "flow", problems)
         if plan is None:
             continue
-        if plan.name in seen:
+        if plan.name.lower() in seen:
             problems.append(f"flow “{plan.name}”: the file holds two flows with this name.")
-        seen.add(plan.name)
+        seen.add(plan.name.lower())
         plans.append(plan)
     if problems:
         raise FlowImportError(problems)
@@ -240,11 +241,13 @@ def _plan_action(
 
 
 def _save(plan: _PlannedFlow) -> Flow:
-    flow = Flow.objects.select_for_update().filter(name=plan.name).first()
+    # Names are unique whatever their case: "demo" replaces "Demo", and takes the file's spelling.
+    flow = Flow.objects.select_for_update().filter(name__iexact=plan.name).first()
     if flow is None:
         flow = Flow.objects.create(name=plan.name, description=plan.description or "")
     else:
         flow.actions.all().delete()
+        flow.name = plan.name
         flow.version = F("version") + 1
         if plan.description is not None:
             flow.description = plan.description

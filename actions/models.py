@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from vault.fields import EncryptedSecretField
 
@@ -17,6 +18,14 @@ class Flow(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # "Demo" and "demo" would be the same flow to a reader, and to an import.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="unique_flow_name_ci",
+                violation_error_message="A flow with this name already exists.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

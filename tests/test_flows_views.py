@@ -1,5 +1,5 @@
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -122,6 +122,21 @@ def test_create_refuses_a_duplicate_name(staff_client, flow):
     assert Flow.objects.count() == 1
 
 
+def test_create_refuses_a_name_that_differs_only_by_case(staff_client, db):
+    Flow.objects.create(name="Demo: call httpbin")
+    response = staff_client.post(reverse("actions:flow_create"), {"name": "demo: CALL httpbin"})
+    assert response.status_code == 200
+    assert "A flow with this name already exists." in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert list(Flow.objects.values_list("name", flat=True)) == ["Demo: call httpbin"]
+
+
+def test_the_database_refuses_names_that_differ_only_by_case(db):
+    Flow.objects.create(name="Demo")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Flow.objects.create(name="DEMO")
+
+
 def test_create_refuses_an_empty_or_too_long_name(staff_client, db):
     empty = staff_client.post(reverse("actions:flow_create"), {"name": "   "})
     assert "This field is required." in empty.text
@@ -156,6 +171,23 @@ def test_rename_to_an_existing_name_is_refused(staff_client, flow):
     assert "A flow with this name already exists." in response.text
     flow.refresh_from_db()
     assert (flow.name, flow.version) == ("Sync users", 1)
+
+
+def test_rename_to_another_flows_name_in_another_case_is_refused(staff_client, flow):
+    Flow.objects.create(name="Taken")
+    response = staff_client.post(reverse("actions:flow_edit", args=[flow.pk]), _edit_data(flow, name="TAKEN"))
+    assert "A flow with this name already exists." in response.text
+    flow.refresh_from_db()
+    assert (flow.name, flow.version) == ("Sync users", 1)
+
+
+def test_rename_to_another_case_of_its_own_name_is_allowed(staff_client, flow):
+    response = staff_client.post(
+        reverse("actions:flow_edit", args=[flow.pk]), _edit_data(flow, name="SYNC users")
+    )
+    assert response.status_code == 302
+    flow.refresh_from_db()
+    assert (flow.name, flow.version) == ("SYNC users", 2)
 
 
 def test_saving_over_a_newer_version_is_refused_and_keeps_the_input(staff_client, flow):

@@ -289,6 +289,12 @@ def test_duplicate_finds_the_next_free_name(staff_client, flow):
     assert Flow.objects.filter(name="Greeter (copy) (copy)").exists()
 
 
+def test_duplicate_skips_a_copy_name_taken_in_another_case(staff_client, flow):
+    Flow.objects.create(name="GREETER (COPY)")
+    staff_client.post(reverse("actions:flow_duplicate", args=[flow.pk]))
+    assert Flow.objects.filter(name="Greeter (copy 2)").exists()
+
+
 def test_duplicate_of_a_long_name_fits(staff_client, db):
     flow = Flow.objects.create(name="x" * 150)
     staff_client.post(reverse("actions:flow_duplicate", args=[flow.pk]))

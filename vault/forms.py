@@ -239,8 +239,13 @@ class ConnectionForm(forms.ModelForm):
         try:
             uuid.UUID(name)
         except ValueError:
-            return name
-        raise ValidationError("A name cannot look like a connection id (a UUID).", code="invalid")
+            pass
+        else:
+            raise ValidationError("A name cannot look like a connection id (a UUID).", code="invalid")
+        # Unique whatever the case: flows name their connection, and "GitHub" is "github" to a reader.
+        if Connection.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("A connection with this name already exists.", code="unique")
+        return name
 
     @sensitive_variables()
     def clean(self) -> dict:

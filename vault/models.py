@@ -3,6 +3,7 @@ import uuid
 from typing import Self
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
 from vault.fields import EncryptedSecretField
@@ -34,6 +35,14 @@ class Connection(models.Model):
     class Meta:
         ordering = ["name"]
         permissions = [("use_connection", "Can use a connection in actions")]
+        constraints = [
+            # Actions and exports name a connection: "GitHub" and "github" must not be two of them.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="unique_connection_name_ci",
+                violation_error_message="A connection with this name already exists.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

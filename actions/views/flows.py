@@ -30,6 +30,13 @@ class FlowForm(forms.ModelForm):
         }
         error_messages = {"name": {"unique": "A flow with this name already exists."}}
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        # Unique whatever the case, as the database (and an import) sees names.
+        if Flow.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("A flow with this name already exists.", code="unique")
+        return name
+
 
 class FlowEditForm(FlowForm):
     # The version the form was loaded at: saving over a newer version is refused.
@@ -165,13 +172,15 @@ def flow_delete(request: HttpRequest, flow_id: UUID) -> HttpResponse:
 
 def copy_name(name: str) -> str:
     """The first free name of "X (copy)", "X (copy 2)", … that fits the 150 characters of a name."""
-    # Every candidate starts with the first 100 characters of the name: one query finds those taken.
-    taken = set(Flow.objects.filter(name__startswith=name[:100]).values_list("name", flat=True))
+    # Every candidate starts with the first 100 characters of the name: one query finds those taken
+    # (names are unique whatever their case).
+    names = Flow.objects.filter(name__istartswith=name[:100]).values_list("name", flat=True)
+    taken = {n.lower() for n in names}
     number = 1
     while True:
         suffix = " (copy)" if number == 1 else f" (copy {number})"
         candidate = name[: 150 - len(suffix)] + suffix
-        if candidate not in taken:
+        if candidate.lower() not in taken:
             return candidate
         number += 1
 

@@ -153,6 +153,24 @@ def test_importing_an_existing_name_replaces_it_as_a_new_version():
     assert run_flow(second).flow_version == 2
 
 
+def test_importing_a_name_that_differs_only_by_case_replaces_it_with_the_files_spelling():
+    existing = Flow.objects.create(name="Demo: call httpbin")
+
+    (imported,) = import_flows({"name": "demo: CALL httpbin", "actions": [act("only", "FLOW/DO_NOTHING")]})
+
+    assert imported.pk == existing.pk
+    assert (imported.name, imported.version) == ("demo: CALL httpbin", 2)
+    assert list(Flow.objects.values_list("name", flat=True)) == ["demo: CALL httpbin"]
+
+
+def test_a_file_with_two_names_that_differ_only_by_case_is_refused():
+    data = [{"name": "Demo", "actions": []}, {"name": "DEMO", "actions": []}]
+    with pytest.raises(FlowImportError) as failed:
+        import_flows(data)
+    assert "flow “DEMO”: the file holds two flows with this name." in str(failed.value)
+    assert not Flow.objects.exists()
+
+
 def test_import_reports_every_problem_with_the_action_it_concerns_and_writes_nothing():
     data = [
         {"name": "Fine", "actions": [act("a", "FLOW/DO_NOTHING")]},

@@ -78,9 +78,10 @@ def test_it_refuses_invalid_input_with_exit_code_2(db, args, stdin, message):
     assert not Connection.objects.exists()
 
 
-def test_it_refuses_a_duplicate_name(bearer):
-    with pytest.raises(CommandError, match="name: Connection with this Name already exists") as excinfo:
-        vault("create", "--name", "github", "--type", "BEARER", stdin='{"token": "t"}')
+@pytest.mark.parametrize("name", ["github", "GitHub"])
+def test_it_refuses_a_duplicate_name(bearer, name):
+    with pytest.raises(CommandError, match="name: A connection with this name already exists.") as excinfo:
+        vault("create", "--name", name, "--type", "BEARER", stdin='{"token": "t"}')
     assert excinfo.value.returncode == 2
 
 

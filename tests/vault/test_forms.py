@@ -1,7 +1,9 @@
-"""The connection form: how the allowed hosts are split."""
+"""The connection form: how the allowed hosts are split, and names unique whatever their case."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
+from tests.vault.conftest import make_connection
 from vault.forms import ConnectionForm
 
 
@@ -48,3 +50,23 @@ def test_spaces_and_invalid_hosts_are_both_named(db):
         "A host cannot contain spaces: “exa mple.com”. Separate hosts with commas or new lines.",
         "Not a host name or IP address: bad_host!.",
     ]
+
+
+def test_names_are_unique_whatever_their_case(db):
+    make_connection("GitHub")
+    f = form(name="github")
+    assert not f.is_valid()
+    assert f.errors["name"] == ["A connection with this name already exists."]
+
+
+def test_renaming_a_connection_to_another_case_of_its_own_name_is_allowed(db):
+    connection = make_connection("github")
+    f = ConnectionForm({"name": "GitHub", "type": "BEARER"}, instance=connection)
+    assert f.is_valid(), f.errors
+    assert f.save().name == "GitHub"
+
+
+def test_the_database_refuses_connection_names_that_differ_only_by_case(db):
+    make_connection("GitHub")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_connection("GITHUB")
