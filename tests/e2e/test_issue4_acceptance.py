@@ -233,3 +233,50 @@ def test_two_editors_save_the_same_action_the_second_is_refused_and_keeps_its_in
         {"vars": {"greeting": "bonjour", "plan": "pro"}},
     )
     assert Flow.objects.get(pk=flow.pk).version == 3
+
+
+def test_two_editors_save_the_same_flow_the_second_is_refused_and_keeps_its_input(
+    logged_in_page: Page, second_editor: Page
+):
+    first, second = logged_in_page, second_editor
+    flow = Flow.objects.create(name="Shared flow", description="As created.")
+    first.goto(f"/flows/{flow.pk}/edit/")
+    second.goto(f"/flows/{flow.pk}/edit/")
+
+    first.get_by_label("Description").fill("First's words.")
+    first.get_by_role("button", name="Save").click()
+    expect(first.get_by_role("heading", name="Shared flow")).to_be_visible()
+
+    second.get_by_label("Name").fill("Second's name")
+    second.get_by_label("Description").fill("Second's words.")
+    second.get_by_role("button", name="Save").click()
+
+    expect(second.get_by_role("alert")).to_contain_text("changed by someone else (now version 2)")
+    expect(second.get_by_label("Name")).to_have_value("Second's name")
+    expect(second.get_by_label("Description")).to_have_value("Second's words.")
+    # The saved version the second editor would replace is shown beside the form.
+    expect(second.get_by_text("First's words.")).to_be_visible()
+    flow.refresh_from_db()
+    assert (flow.name, flow.description, flow.version) == ("Shared flow", "First's words.", 2)
+
+
+def test_two_editors_reorder_the_same_canvas_the_second_is_refused(logged_in_page: Page, second_editor: Page):
+    first, second = logged_in_page, second_editor
+    flow = Flow.objects.create(name="Shared canvas")
+    for position, name in enumerate(["one", "two", "three"]):
+        Action.objects.create(flow=flow, action_id=name, position=position, type="FLOW", action="DO_NOTHING")
+    first.goto(f"/flows/{flow.pk}/")
+    second.goto(f"/flows/{flow.pk}/")
+
+    first.get_by_role("button", name="Move one down").click()
+    expect(first.get_by_text("“one” moved down.")).to_be_visible()
+
+    second.get_by_role("button", name="Move three up").click()
+    expect(second.get_by_role("alert")).to_contain_text(
+        "changed by someone else (now version 2) after you opened it at version 1"
+    )
+    # The second canvas now shows the first editor's order, which is what is stored.
+    assert card_ids(second) == ["two", "one", "three"]
+    assert list(
+        Action.objects.filter(flow=flow).order_by("position").values_list("action_id", flat=True)
+    ) == ["two", "one", "three"]
