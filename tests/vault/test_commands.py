@@ -78,9 +78,25 @@ def test_it_refuses_invalid_input_with_exit_code_2(db, args, stdin, message):
     assert not Connection.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("type_", "example"),
+    [
+        ("BEARER", """echo '{"token": "…"}' | manage.py vault create …"""),
+        ("BASIC_AUTH", """echo '{"username": "…", "password": "…"}' | manage.py vault create …"""),
+    ],
+)
+@pytest.mark.parametrize("stdin", ["", " \n"])
+def test_empty_stdin_says_to_pipe_the_setup(db, type_, example, stdin):
+    with pytest.raises(CommandError) as excinfo:
+        vault("create", "--name", "c", "--type", type_, stdin=stdin)
+    assert str(excinfo.value) == f"stdin is empty: pipe the setup JSON, e.g. {example}"
+    assert excinfo.value.returncode == 2
+    assert not Connection.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["github", "GitHub"])
 def test_it_refuses_a_duplicate_name(bearer, name):
-    with pytest.raises(CommandError, match="name: A connection with this name already exists.") as excinfo:
+    with pytest.raises(CommandError, match="name: A connection with this name already exists") as excinfo:
         vault("create", "--name", name, "--type", "BEARER", stdin='{"token": "t"}')
     assert excinfo.value.returncode == 2
 

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.views.decorators.debug import sensitive_variables
 
-from vault.forms import SETUP_KEY_OF_FIELD, ConnectionForm, setup_form_data
+from vault.forms import SETUP_KEY_OF_FIELD, SETUP_KEYS, ConnectionForm, setup_form_data
 from vault.models import Connection, ConnectionType
 
 INVALID = 2
@@ -78,8 +78,14 @@ class Command(BaseCommand):
         if self.stdin.isatty():
             self.stderr.write("Reading the setup JSON from stdin (end with Ctrl-D)…")
         text = self.stdin.read()
-        if not text.strip() and not required:
-            return data
+        if not text.strip():
+            if not required:
+                return data
+            example = json.dumps({k.key: "…" for k in SETUP_KEYS[type_] if k.required}, ensure_ascii=False)
+            raise CommandError(
+                f"stdin is empty: pipe the setup JSON, e.g. echo '{example}' | manage.py vault create …",
+                returncode=INVALID,
+            )
         try:
             setup = json.loads(text)
         except json.JSONDecodeError as exc:
