@@ -578,3 +578,103 @@ def test_delete_over_a_newer_version_is_refused(staff_client, flow, three):
     assert response.status_code == 302
     assert "changed by someone else" in staff_client.get(response["Location"]).text
     assert tree(flow) == ["a", "b", "c"]
+
+
+# --- Side panel: a card's editor beside the canvas ---------------------------------------------------------
+
+PANEL = HTMX | {"HX-Target": "side-panel"}
+
+
+def _edit(flow: Flow, action: Action) -> str:
+    return reverse("actions:action_edit", args=[flow.pk, action.pk])
+
+
+def test_card_opens_its_editor_in_the_side_panel_and_stays_a_link(staff_client, flow, three):
+    text = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text
+    url = _edit(flow, three[0])
+    assert f'href="{url}" hx-get="{url}" hx-target="#side-panel"' in text
+    assert '<aside id="side-panel" class="side-panel" aria-labelledby="panel-title"></aside>' in text
+    assert 'hx-trigger="canvas-changed from:body" hx-target="#canvas" hx-select="#canvas"' in text
+    assert "js/editor.js" in text
+    assert "css/editor.css" in text
+
+
+def test_panel_request_returns_only_the_editor_partial(staff_client, flow, three):
+    url = _edit(flow, three[1])
+    panel = staff_client.get(url, headers=PANEL)
+    assert panel.status_code == 200
+    assert "<html" not in panel.text
+    assert "<nav" not in panel.text
+    assert 'id="action-form"' in panel.text
+    assert f'hx-post="{url}" hx-target="#side-panel"' in panel.text
+    assert 'id="panel-title"' in panel.text
+    assert "data-close-panel" in panel.text
+    assert 'id="test-history"' in panel.text
+    # htmx drops the <script>s it swaps in: the panel's references ride on the list.
+    assert "<script" not in panel.text
+    assert 'data-references="[{&quot;path&quot;: &quot;actions.a&quot;' in panel.text
+    # Direct links, other htmx targets and no-JS users get the whole page.
+    for headers in ({}, HTMX | {"HX-Target": "main"}):
+        page = staff_client.get(url, headers=headers)
+        assert "<html" in page.text
+        assert "data-close-panel" not in page.text
+
+
+def _post(flow: Flow, action: Action, **data) -> dict:
+    return {"action_id": action.action_id, "alias": "", "version": flow.version, "kind": action.kind} | data
+
+
+def test_panel_save_shows_the_saved_form_and_redraws_the_canvas(staff_client, flow, three):
+    response = staff_client.post(_edit(flow, three[1]), _post(flow, three[1], alias="Second"), headers=PANEL)
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "canvas-changed"
+    assert "<html" not in response.text
+    assert "Action “b” saved (flow version 2)." in response.text
+    assert 'name="version" value="2"' in response.text
+    assert 'value="Second"' in response.text
+    assert "data-unsaved" not in response.text
+    three[1].refresh_from_db()
+    assert three[1].alias == "Second"
+    assert version(flow) == 2
+    # The canvas the trigger fetches carries the new version for its reorder and move forms.
+    canvas = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text
+    assert 'name="version" value="2"' in canvas
+    assert 'name="version" value="1"' not in canvas
+    assert "Second" in canvas
+
+
+def test_panel_save_with_errors_shows_them_in_the_panel_and_keeps_the_input(staff_client, flow, three):
+    data = _post(flow, three[1], action_id="a", alias="Typed alias")
+    response = staff_client.post(_edit(flow, three[1]), data, headers=PANEL)
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    assert "<html" not in response.text
+    assert "Another action of this flow already has the id &quot;a&quot;." in response.text
+    assert 'value="Typed alias"' in response.text
+    assert "data-unsaved" in response.text
+    assert version(flow) == 1
+
+
+def test_panel_save_over_a_newer_version_is_refused_in_the_panel(staff_client, flow, three):
+    Flow.objects.filter(pk=flow.pk).update(version=4)
+    response = staff_client.post(_edit(flow, three[1]), _post(flow, three[1], alias="Mine"), headers=PANEL)
+    assert "HX-Trigger" not in response
+    assert "<html" not in response.text
+    assert "changed by someone else (now version 4)" in response.text
+    assert 'name="version" value="4"' in response.text
+    three[1].refresh_from_db()
+    assert three[1].alias == ""
+
+
+def test_panel_delete_empties_the_panel_and_redraws_the_canvas(staff_client, flow, three):
+    panel = staff_client.get(_edit(flow, three[1]), headers=PANEL).text
+    assert 'hx-target="#side-panel" hx-confirm="Delete the action “b”?' in panel
+    url = reverse("actions:action_delete", args=[flow.pk, three[1].pk])
+    response = staff_client.post(url, headers=PANEL)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["HX-Trigger"] == "canvas-changed"
+    assert "HX-Redirect" not in response
+    assert tree(flow) == ["a", "c"]
+    # The canvas fetched next shows the message (swapped into #messages out of band).
+    assert "Action “b” deleted." in staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text

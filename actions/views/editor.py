@@ -33,6 +33,10 @@ from actions.runner import ActionRun, parse_input, run_action
 from flowdesigner.access import staff_required
 
 TEMPLATE = "actions/action_edit.html"
+# The id of the canvas's side panel: an htmx request aimed at it gets the editor alone.
+PANEL = "side-panel"
+# Tells the canvas (static/js/canvas.js) to fetch its cards again.
+CANVAS_CHANGED = "canvas-changed"
 ROW_FIELDS = {"headers": "header", "params": "URL param"}
 TEST_INPUT_EXAMPLE = '{"fields": {"email": "ada@example.com"}, "actions": {"get_user": {"body": {"id": 7}}}}'
 HTTP_KIND = ("HTTP", "SEND_REQUEST")
@@ -183,8 +187,14 @@ def _import_url(flow: Flow, action: Action | None) -> str:
     return reverse("actions:action_import_curl", args=[flow.pk, action.pk])
 
 
+def in_panel(request: HttpRequest) -> bool:
+    """Whether the request comes from the canvas's side panel, which shows the editor alone."""
+    return bool(request.htmx) and request.htmx.target == PANEL
+
+
 def _page(request: HttpRequest, context: dict, earlier: list[Action]) -> HttpResponse:
     flow, action, action_type = context["flow"], context.get("action"), context["action_type"]
+    context["in_panel"] = in_panel(request)
     last_run = LastRun.of(flow)
     context |= _params_context(context["params_form"])
     context |= {
@@ -198,9 +208,11 @@ def _page(request: HttpRequest, context: dict, earlier: list[Action]) -> HttpRes
     )
     if (action_type.type, action_type.action) == HTTP_KIND:
         context |= {"curl_form": CurlImportForm(), "import_url": _import_url(flow, action)}
+    if context["in_panel"]:
+        context["references_json"] = json.dumps(context["references"])
     if action:
         context |= _history_context(action)
-    return render(request, TEMPLATE, context)
+    return render(request, f"{TEMPLATE}#editor" if context["in_panel"] else TEMPLATE, context)
 
 
 def _save(
@@ -274,6 +286,7 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
     earlier = _ids(earlier_list)
     has_secret = action.secret_params is not None
     rename = None
+    saved = False
     if request.method == "POST":
         envelope = EnvelopeForm(request.POST, flow=flow, action=None if is_new else action)
         params_form = action_type.form_class(
@@ -292,46 +305,61 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
                     "count": sum(reference.count for reference in references),
                 }
             elif _save(request, flow, action, envelope, params_form):
-                return redirect("actions:action_edit", flow_id=flow.pk, pk=action.pk)
+                if not in_panel(request):
+                    return redirect("actions:action_edit", flow_id=flow.pk, pk=action.pk)
+                # The panel shows the form as saved, at the new version, and the canvas redraws its cards.
+                flow.refresh_from_db()
+                saved = True
             else:
                 envelope = _refuse_stale(request, flow, None if is_new else action)
         test_form = TestInputForm(request.POST)
         test_form.is_valid()
     else:
-        initial = {"version": flow.version}
-        if is_new:
-            initial["action_id"] = _new_action_id(flow, action_type)
-            params_form = action_type.form_class(earlier_ids=earlier)
-        else:
-            initial |= {
-                "action_id": action.action_id,
-                "alias": action.alias,
-                "allow_failure": action.allow_failure,
-                "mask_output": action.mask_output,
-            }
-            # Bound to the stored params, so that problems and warnings show as soon as the page opens.
-            params_form = action_type.form_class(
-                action_type.form_class.data_from_params(action.params or {}),
-                params=action.params,
-                has_secret=has_secret,
-                earlier_ids=earlier,
-            )
-            params_form.is_valid()
-        envelope = EnvelopeForm(initial=initial, flow=flow, action=None if is_new else action)
         test_form = TestInputForm()
-    return _page(
+    if request.method != "POST" or saved:
+        envelope, params_form = _opened(flow, action_type, action, earlier)
+    response = _page(
         request,
         {
             "flow": flow,
-            "action": None if is_new else action,
+            "action": None if action.pk is None else action,
             "action_type": action_type,
             "envelope": envelope,
             "params_form": params_form,
             "test_form": test_form,
             "rename": rename,
+            "saved": saved,
         },
         earlier_list,
     )
+    if saved:
+        response["HX-Trigger"] = CANVAS_CHANGED
+    return response
+
+
+def _opened(
+    flow: Flow, action_type: ActionType, action: Action, earlier: frozenset[str]
+) -> tuple[EnvelopeForm, ParamsForm]:
+    """The editor's forms as it opens: a new action's defaults, or the stored action."""
+    initial = {"version": flow.version}
+    if action.pk is None:
+        initial["action_id"] = _new_action_id(flow, action_type)
+        return EnvelopeForm(initial=initial, flow=flow), action_type.form_class(earlier_ids=earlier)
+    initial |= {
+        "action_id": action.action_id,
+        "alias": action.alias,
+        "allow_failure": action.allow_failure,
+        "mask_output": action.mask_output,
+    }
+    # Bound to the stored params, so that problems and warnings show as soon as the page opens.
+    params_form = action_type.form_class(
+        action_type.form_class.data_from_params(action.params or {}),
+        params=action.params,
+        has_secret=action.secret_params is not None,
+        earlier_ids=earlier,
+    )
+    params_form.is_valid()
+    return EnvelopeForm(initial=initial, flow=flow, action=action), params_form
 
 
 # --- Views -----------------------------------------------------------------------------------------------
@@ -361,6 +389,9 @@ def action_delete(request: HttpRequest, flow_id: UUID, pk: int) -> HttpResponse:
         action.delete()
         Flow.objects.filter(pk=flow_id).update(version=F("version") + 1, updated=timezone.now())
     messages.success(request, f"Action “{action.action_id}” deleted.")
+    if in_panel(request):
+        # The panel closes (emptied); the canvas redraws its cards and shows the message.
+        return HttpResponse(headers={"HX-Trigger": CANVAS_CHANGED})
     url = reverse("actions:flow_detail", args=[flow_id])
     if request.htmx:
         return HttpResponse(headers={"HX-Redirect": url})

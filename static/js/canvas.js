@@ -1,6 +1,6 @@
-// The flow canvas (templates/actions/flow_detail.html): drag-and-drop reorder with Sortable, and the
-// action catalog opened as a modal dialog. Without it the page still works: "+" opens the catalog page,
-// the ↑ ↓ buttons reorder.
+// The flow canvas (templates/actions/flow_detail.html): drag-and-drop reorder with Sortable, the action
+// catalog opened as a modal dialog, and a card's editor in the side panel. Without it the page still
+// works: "+" opens the catalog page, the ↑ ↓ buttons reorder, a card opens the editor's page.
 (function () {
   "use strict";
 
@@ -59,11 +59,20 @@
   var focusId = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var active = document.activeElement;
-    focusId = active && active.id && event.detail.elt.closest("#canvas") ? active.id : null;
+    var target = event.detail.target;
+    focusId =
+      active && active.id && target && target.id === "canvas" && event.detail.elt.closest("#canvas")
+        ? active.id
+        : null;
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
+    markOpenCard();
+    if (target && target.id === "side-panel") {
+      panelLoaded(target);
+      return;
+    }
     if (target && target.id === "catalog-dialog") {
       if (target.open) {
         target.close();
@@ -97,6 +106,111 @@
       if (!inside) {
         dialog.close();
       }
+    }
+  });
+
+  // --- Side panel --------------------------------------------------------------------------------------
+  // A card's link loads the action's editor into #side-panel (hx-get); a save or a delete there redraws
+  // the canvas (see the canvas-changed trigger in the template). Closing empties the panel and gives the
+  // focus back to the card that opened it.
+  var openerId = null;
+
+  function panel() {
+    return document.getElementById("side-panel");
+  }
+
+  function hasUnsavedEdits() {
+    return Boolean(document.querySelector("#side-panel #action-form[data-dirty]"));
+  }
+
+  function closePanel() {
+    var side = panel();
+    if (!side || !side.firstChild) {
+      return;
+    }
+    if (hasUnsavedEdits() && !window.confirm("Close the editor? Your unsaved edits will be lost.")) {
+      return;
+    }
+    side.replaceChildren();
+    markOpenCard();
+    focusOpener();
+  }
+
+  function focusOpener() {
+    var opener = openerId && document.getElementById(openerId);
+    if (opener) {
+      opener.focus();
+    } else {
+      var canvas = document.getElementById("canvas");
+      if (canvas) {
+        canvas.setAttribute("tabindex", "-1");
+        canvas.focus();
+      }
+    }
+  }
+
+  // The card whose editor is open is marked on the canvas, also after the canvas is redrawn.
+  function markOpenCard() {
+    var side = panel();
+    var open = side && side.firstChild ? openerId : null;
+    document.querySelectorAll("#canvas .action-card-link").forEach(function (link) {
+      var card = link.closest(".action-card");
+      card.classList.toggle("is-open", link.id === open);
+      if (link.id === open) {
+        link.setAttribute("aria-current", "true");
+      } else {
+        link.removeAttribute("aria-current");
+      }
+    });
+  }
+
+  function panelLoaded(side) {
+    if (!side.firstChild) {
+      // Emptied by a delete: the card is gone.
+      openerId = null;
+      focusOpener();
+      return;
+    }
+    var title = side.querySelector("#panel-title");
+    if (title) {
+      title.focus({ preventScroll: true });
+    }
+    side.scrollTop = 0;
+  }
+
+  // Opening another card's editor over unsaved edits asks first; the opener is remembered for Close.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var elt = event.detail.elt;
+    if (!target || target.id !== "side-panel" || elt.closest("#side-panel")) {
+      return;
+    }
+    if (hasUnsavedEdits() && !window.confirm("Open another action? Your unsaved edits will be lost.")) {
+      event.preventDefault();
+      return;
+    }
+    var menu = elt.closest("details.card-menu");
+    if (menu) {
+      menu.open = false;
+    }
+    openerId = elt.getAttribute("data-opens") || elt.id || null;
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#side-panel [data-close-panel]")) {
+      closePanel();
+    }
+  });
+
+  // On the window, so that an Escape the editor used (closing its reference list) is already marked.
+  window.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) {
+      return;
+    }
+    var side = panel();
+    if (side && side.firstChild) {
+      event.preventDefault();
+      closePanel();
     }
   });
 

@@ -1,6 +1,7 @@
 // The action editor: remove a key/value row, show the fields a checkbox enables, switch the output view,
 // copy the request as a curl command, suggest references after "{{" and warn before leaving unsaved edits.
-// No inline handlers (strict CSP): everything is delegated from the document.
+// No inline handlers (strict CSP): everything is delegated from the document, and what the editor's
+// content needs is set up again whenever htmx swaps one in (the canvas's side panel).
 (function () {
   "use strict";
 
@@ -41,7 +42,7 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  htmx.onLoad(function () {
     sync(document);
   });
 
@@ -87,10 +88,24 @@
   // --- Unsaved changes -------------------------------------------------------------------------------
   // Leaving the page with edits of the action that are not saved asks first. The Test input is not part
   // of the action; a page shown again after a refused save holds unsaved edits from the start.
-  var dirty = false;
+  // The mark is on the form itself (data-dirty), so it goes with the form when htmx replaces it, and the
+  // canvas can ask before closing its side panel.
+  function form() {
+    return document.getElementById("action-form");
+  }
 
   function markDirty() {
-    dirty = true;
+    var editor = form();
+    if (editor) {
+      editor.setAttribute("data-dirty", "");
+    }
+  }
+
+  function markClean() {
+    var editor = form();
+    if (editor) {
+      editor.removeAttribute("data-dirty");
+    }
   }
 
   function isActionEdit(target) {
@@ -105,23 +120,28 @@
     });
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("action-form");
-    if (form && form.hasAttribute("data-unsaved")) {
+  htmx.onLoad(function (root) {
+    var editor = form();
+    if (editor && root.contains(editor) && editor.hasAttribute("data-unsaved")) {
       markDirty();
+    }
+    // A new editor brings the references of its action's place.
+    if (root.id === "reference-list" || (root.querySelector && root.querySelector("#reference-list"))) {
+      references = null;
+      close();
     }
   });
 
   document.addEventListener("submit", function (event) {
     if (event.target.id === "action-form") {
-      dirty = false;
+      markClean();
     }
   });
 
   // Deleting the action (after its own confirmation) discards the edits on purpose.
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.closest("[data-discards-edits]")) {
-      dirty = false;
+      markClean();
     }
   });
 
@@ -133,7 +153,8 @@
   });
 
   window.addEventListener("beforeunload", function (event) {
-    if (dirty) {
+    var editor = form();
+    if (editor && editor.hasAttribute("data-dirty")) {
       event.preventDefault();
       event.returnValue = "";
     }
@@ -141,16 +162,24 @@
 
   // --- Autocomplete of references ---------------------------------------------------------------------
   // Typing "{{" in a text field of the parameters opens a listbox of the references the action can use
-  // (from <script type="application/json" id="references">), filtered by what follows. Arrow keys move,
-  // Enter or Tab inserts, Escape closes until the next "{{"; a click inserts too.
+  // (see allReferences), filtered by what follows. Arrow keys move, Enter or Tab inserts, Escape closes
+  // until the next "{{"; a click inserts too.
   var MAX_SHOWN = 50;
   var references = null;
   var state = { field: null, options: [], active: -1, dismissed: null };
 
+  // A page holds them in <script id="references">, the canvas's side panel on the list itself.
   function allReferences() {
     if (references === null) {
       var data = document.getElementById("references");
-      references = data ? JSON.parse(data.textContent) : [];
+      var list = listbox();
+      if (data) {
+        references = JSON.parse(data.textContent);
+      } else if (list && list.dataset.references) {
+        references = JSON.parse(list.dataset.references);
+      } else {
+        references = [];
+      }
     }
     return references;
   }
@@ -244,11 +273,19 @@
     }
   }
 
+  // Fixed, in viewport coordinates, so that a scrolling side panel does not clip it: below the field, or
+  // above it when there is more room there, never past the window's edge.
+  var GAP = 2;
   function place(list, field) {
     var box = field.getBoundingClientRect();
-    list.style.left = box.left + window.scrollX + "px";
-    list.style.top = box.bottom + window.scrollY + 2 + "px";
     list.style.minWidth = Math.min(Math.max(box.width, 280), 640) + "px";
+    var below = window.innerHeight - box.bottom - 2 * GAP;
+    var above = box.top - 2 * GAP;
+    list.style.maxHeight = "";
+    var room = list.offsetHeight > below && above > below ? above : below;
+    list.style.maxHeight = Math.max(Math.min(list.offsetHeight, room), 48) + "px";
+    list.style.left = box.left + "px";
+    list.style.top = (room === below ? box.bottom + GAP : box.top - GAP - list.offsetHeight) + "px";
   }
 
   function open(field, found) {
@@ -275,8 +312,8 @@
     state.options = found;
     field.setAttribute("aria-controls", "reference-list");
     field.setAttribute("aria-autocomplete", "list");
-    place(list, field);
     list.hidden = false;
+    place(list, field);
     highlight(0);
     announce(
       found.length + " reference" + (found.length === 1 ? "" : "s") + ": arrow keys to choose, Enter to insert"
@@ -405,9 +442,13 @@
     }
   });
 
-  window.addEventListener("resize", function () {
+  function follow() {
     if (state.field) {
       place(listbox(), state.field);
     }
-  });
+  }
+
+  window.addEventListener("resize", follow);
+  // Any scroll (the page's or the panel's) moves the field: the list follows it.
+  document.addEventListener("scroll", follow, true);
 })();

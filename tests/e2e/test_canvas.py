@@ -95,9 +95,13 @@ def test_reorder_with_the_keyboard_and_delete_from_the_menu(logged_in_page: Page
     assert card_ids(page) == ["third", "first"]
     assert Flow.objects.get(pk=flow.pk).version == 4
 
-    # Anywhere on a card opens its editor.
+    # Anywhere on a card opens its editor, in the side panel; the panel links to the editor's own page.
     page.locator(".action-card", has_text="third").click(position={"x": 60, "y": 45})
     third = Action.objects.get(flow=flow, action_id="third")
+    panel = page.locator("#side-panel")
+    expect(panel.get_by_role("heading", name="third")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/flows/{flow.pk}/$"))
+    panel.get_by_role("link", name="Full page").click()
     expect(page).to_have_url(re.compile(rf"/flows/{flow.pk}/actions/{third.pk}/$"))
 
 
