@@ -163,6 +163,10 @@ FLOWS_HTTP_PROXY = env.str("FLOWS_HTTP_PROXY", default="")
 # A CA bundle (PEM file) for internal services with a private CA; empty: the public CAs (certifi).
 FLOWS_HTTP_CA_BUNDLE = env.str("FLOWS_HTTP_CA_BUNDLE", default="")
 
+# Largest request body accepted (test inputs, bodies, imports); a larger one gets a clear 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
 # Flow runs: a Delay action longer than this fails instead of holding a web worker.
 FLOWS_MAX_INLINE_DELAY = env.float("FLOWS_MAX_INLINE_DELAY", default=10.0)
 FLOWS_EXECUTION_RETENTION_DAYS = env.int("FLOWS_EXECUTION_RETENTION_DAYS", default=30)

@@ -35,3 +35,10 @@ def test_a_user_who_is_not_staff_gets_a_page_with_a_way_out(outsider_client):
     assert response.status_code == 403
     assert b"Not allowed" in response.content
     assert reverse("logout").encode() in response.content
+
+
+def test_a_request_over_the_size_limit_gets_a_page_that_says_so(staff_client, settings, flow):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = staff_client.post(reverse("actions:flow_run", args=[flow.pk]), {"fields": "x" * 2000})
+    assert response.status_code == 400
+    assert b"larger than the server accepts" in response.content

@@ -51,8 +51,12 @@
     announce(
       status === 403
         ? "You are not allowed to do that."
-        : "The server could not handle that request (HTTP " + status + "). Please try again."
+        : status === 400
+          ? "The server refused the request (HTTP 400): it is malformed or larger than the server accepts (10 MB by default). Nothing was saved."
+          : "The server could not handle that request (HTTP " + status + "). Please try again."
     );
+    var region = document.getElementById("messages");
+    if (region) region.scrollIntoView({ block: "nearest" });
   });
 
   document.addEventListener("htmx:sendError", function () {
