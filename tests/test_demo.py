@@ -79,3 +79,17 @@ def test_it_refuses_a_bad_httpbin_url():
     with pytest.raises(CommandError, match="must be an http"):
         call_command("demo", "--httpbin-url", "ftp://example.com", stdout=io.StringIO(), stderr=io.StringIO())
     assert not Flow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_names_the_app_url_given_in_the_login_message():
+    err = io.StringIO()
+    call_command("demo", "--app-url", "https://flows.example.com:8443/", stdout=io.StringIO(), stderr=err)
+    assert re.fullmatch(r"Log in at https://flows\.example\.com:8443/ as admin / \S+", err.getvalue().strip())
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_bad_app_url():
+    with pytest.raises(CommandError, match="--app-url must be an http"):
+        call_command("demo", "--app-url", "javascript:alert(1)", stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Flow.objects.exists()

@@ -21,7 +21,6 @@ ADMIN_USERNAME = "admin"
 CONNECTION_NAME = "Demo httpbin token"
 FLOW_NAME = "Demo: call httpbin"
 ACTION_ID = "call_httpbin"
-SITE_URL = "http://127.0.0.1:8000/"
 
 
 class Command(BaseCommand):
@@ -33,15 +32,15 @@ class Command(BaseCommand):
             default="http://127.0.0.1:8001",
             help="Base URL of the httpbin the demo action calls (default: %(default)s).",
         )
+        parser.add_argument(
+            "--app-url",
+            default="http://127.0.0.1:8000/",
+            help="Where Flow Designer is served, for the login message (default: %(default)s).",
+        )
 
-    def handle(self, *args, httpbin_url: str, **options) -> None:
-        httpbin = httpbin_url.strip().rstrip("/")
-        try:
-            URLValidator(schemes=["http", "https"])(httpbin)
-        except ValidationError:
-            raise CommandError(
-                f"--httpbin-url must be an http(s) URL, got {httpbin_url!r}", returncode=2
-            ) from None
+    def handle(self, *args, httpbin_url: str, app_url: str, **options) -> None:
+        httpbin = http_url("--httpbin-url", httpbin_url).rstrip("/")
+        app = http_url("--app-url", app_url)
 
         with transaction.atomic():
             password = ensure_admin()
@@ -55,7 +54,16 @@ class Command(BaseCommand):
             "action": {"id": action.action_id, "pk": action.pk},
         }
         self.stdout.write(json.dumps(summary))
-        self.stderr.write(f"Log in at {SITE_URL} as {ADMIN_USERNAME} / {password}")
+        self.stderr.write(f"Log in at {app} as {ADMIN_USERNAME} / {password}")
+
+
+def http_url(option: str, value: str) -> str:
+    url = value.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise CommandError(f"{option} must be an http(s) URL, got {value!r}", returncode=2) from None
+    return url
 
 
 def ensure_admin() -> str:
