@@ -1104,9 +1104,13 @@ def fetch_oauth_token(setup: Secret) -> OAuthToken:
         code = body.get("error") if isinstance(body, dict) else None
         reason = f": {code}" if isinstance(code, str) and _OAUTH_ERROR.fullmatch(code) else ""
         status = result.output["status"]
-        raise OutboundError(
-            "invalid_request", f"The OAuth token endpoint did not issue a token (HTTP {status}{reason})."
-        )
+        # invalid_request, not connection_error: the exchange worked but cannot authenticate the request,
+        # and connection_error would be retried although the endpoint gives the same answer again.
+        if result.output["success"] and not reason:
+            message = f"The OAuth token endpoint answered HTTP {status} without an access_token."
+        else:
+            message = f"The OAuth token endpoint did not issue a token (HTTP {status}{reason})."
+        raise OutboundError("invalid_request", message)
     return OAuthToken(
         authorization=Secret(f"Bearer {token}", display=f"Bearer {MASK}", sensitive=(token,)),
         expires_in=_seconds(body.get("expires_in")),

@@ -157,10 +157,16 @@ def test_a_second_401_is_the_output_not_another_retry(tokens, api, db):
                 status=400,
                 content_type="application/json",
             ),
-            "HTTP 400: invalid_client",
+            "did not issue a token (HTTP 400: invalid_client).",
         ),
-        (Response("<h1>Internal error</h1>", status=500, content_type="text/html"), "HTTP 500"),
-        (Response('{"token_type": "Bearer"}', content_type="application/json"), "HTTP 200"),
+        (
+            Response("<h1>Internal error</h1>", status=500, content_type="text/html"),
+            "did not issue a token (HTTP 500).",
+        ),
+        (
+            Response('{"token_type": "Bearer"}', content_type="application/json"),
+            "answered HTTP 200 without an access_token.",
+        ),
     ],
 )
 def test_a_token_endpoint_error_fails_the_action_with_a_clear_message(tokens, api, db, response, reason):
@@ -168,9 +174,7 @@ def test_a_token_endpoint_error_fails_the_action_with_a_clear_message(tokens, ap
     tokens.fail = response
     run = run_http({"url": api.url, "connection_id": "auth"})
     assert run.failed and run.error.code == "invalid_request"
-    assert (
-        run.error.message == f'Connection "auth": The OAuth token endpoint did not issue a token ({reason}).'
-    )
+    assert run.error.message == f'Connection "auth": The OAuth token endpoint {reason}'
     assert api.authorizations == []
     assert CLIENT_SECRET not in repr(run)
 

@@ -67,6 +67,17 @@ def test_refused_credentials_fail_without_showing_them(httpserver, up):
     assert caught.value.message == "The OAuth token endpoint did not issue a token (HTTP 401: access_denied)."
 
 
+@pytest.mark.parametrize(
+    "body", ['{"token_type": "Bearer", "expires_in": 3600}', '{"access_token": ""}', "ok"]
+)
+def test_a_2xx_answer_without_an_access_token_says_what_is_missing(httpserver, up, body):
+    httpserver.expect_request("/oauth/token").respond_with_data(body, content_type="application/json")
+    with pytest.raises(OutboundError) as caught:
+        oauth_token(setup_secret(up("/oauth/token")), str(uuid.uuid4()))
+    assert caught.value.code == "invalid_request"
+    assert caught.value.message == "The OAuth token endpoint answered HTTP 200 without an access_token."
+
+
 def test_token_endpoint_goes_through_the_ssrf_guard(fake_dns):
     with pytest.raises(OutboundError) as caught:
         oauth_token(setup_secret("http://10.0.0.5/oauth/token"), str(uuid.uuid4()))
