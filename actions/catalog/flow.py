@@ -181,6 +181,17 @@ class DelayForm(ExpressionParamsForm):
     number = forms.FloatField(min_value=0)
     units = forms.ChoiceField(choices=[(unit, unit.capitalize()) for unit in UNIT_SECONDS], initial="SECONDS")
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        number, units = cleaned.get("number"), cleaned.get("units")
+        # Saved anyway (the limit is a server setting that may change), but the run would fail here.
+        limit = max_inline_delay()
+        if number is not None and units in UNIT_SECONDS and number * UNIT_SECONDS[units] > limit:
+            self.warnings.setdefault("number", []).append(
+                f"Runs fail on delays over {limit:g} s: FLOWS_MAX_INLINE_DELAY."
+            )
+        return cleaned
+
     def to_params(self) -> dict:
         number = self.cleaned_data["number"]
         return {"number": int(number) if number.is_integer() else number, "units": self.cleaned_data["units"]}

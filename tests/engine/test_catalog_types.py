@@ -114,6 +114,31 @@ def test_delay_and_map_value_forms_check_their_fields():
     assert mapped.is_valid() and mapped.params == {"input": "5", "cases": {}}
 
 
+@pytest.mark.parametrize(
+    ("limit", "params", "warnings"),
+    [
+        (10.0, {"number": 10, "units": "SECONDS"}, {}),
+        (
+            10.0,
+            {"number": 11, "units": "SECONDS"},
+            {"number": ["Runs fail on delays over 10 s: FLOWS_MAX_INLINE_DELAY."]},
+        ),
+        (
+            10.0,
+            {"number": 2, "units": "MINUTES"},
+            {"number": ["Runs fail on delays over 10 s: FLOWS_MAX_INLINE_DELAY."]},
+        ),
+        (300.0, {"number": 2, "units": "MINUTES"}, {}),
+        (0.5, {"number": 0.75}, {"number": ["Runs fail on delays over 0.5 s: FLOWS_MAX_INLINE_DELAY."]}),
+    ],
+)
+def test_delay_form_warns_about_delays_over_the_inline_limit_but_saves(settings, limit, params, warnings):
+    settings.FLOWS_MAX_INLINE_DELAY = limit
+    form = validated("FLOW/DELAY_FLOW", params)
+    assert form.is_valid(), form.errors
+    assert form.warnings == warnings
+
+
 # --- FLOW ----------------------------------------------------------------------------------------------
 
 
