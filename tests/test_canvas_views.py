@@ -181,16 +181,28 @@ def test_card_problems_are_the_editors_errors_and_warnings(staff_client, flow, p
             action_type.form_class.data_from_params(params, {}), params=params, earlier_ids=earlier
         )
         form.is_valid()
+        # A card prefixes each message with the label the editor shows beside the field.
         expected = [
-            str(message)
-            for messages in [*form.errors.values(), *form.warnings.values()]
+            f"{form[name].label}: {message}" if name in form.fields else str(message)
+            for name, messages in [*form.errors.items(), *form.warnings.items()]
             for message in messages
         ]
-        # A card prefixes each message with its field's label.
-        assert len(card.problems) == len(expected), action_type.kind
-        assert all(
-            problem.endswith(message) for problem, message in zip(card.problems, expected, strict=True)
-        )
+        assert card.problems == expected, action_type.kind
+
+
+def test_card_problems_name_fields_by_their_label_not_their_param(staff_client, flow, settings):
+    settings.FLOWS_MAX_INLINE_DELAY = 10
+    add(flow, "keep", 0, "FLOW/STORE_VARS", params={"vars": {"a": "{{actions.late.x}}"}})
+    add(flow, "answer", 1, "FLOW/RETURN_JSON", params={"payload": "{{actions.late.x}}"})
+    add(flow, "check", 2, "FLOW/BOOLEAN_CONDITION", params={"if": {"operator": "XOR", "conditions": []}})
+    add(flow, "wait", 3, "FLOW/DELAY_FLOW", params={"number": 1, "units": "MINUTES"})
+    add(flow, "late", 4, "FLOW/DO_NOTHING")
+    cards = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).context["cards"]
+    later = "“actions.late” does not run before this action: it is undefined here."
+    assert cards[0].problems == [f"Vars: {later}"]
+    assert cards[1].problems == [f"Payload: {later}"]
+    assert cards[2].problems and all(problem.startswith("If: ") for problem in cards[2].problems)
+    assert cards[3].problems == ["Number: Runs fail on delays over 10 s: FLOWS_MAX_INLINE_DELAY."]
 
 
 def test_card_referring_to_a_later_action_is_warned(staff_client, flow):

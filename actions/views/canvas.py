@@ -97,7 +97,8 @@ def _problems(
     form.is_valid()
     problems = []
     for name, errors in [*form.errors.items(), *form.warnings.items()]:
-        label = form.fields[name].label or name if name in form.fields else ""
+        # The label the editor shows beside the field ("Vars", not "vars"), so both say the same.
+        label = form[name].label if name in form.fields else ""
         problems += [f"{label}: {error}" if label else str(error) for error in errors]
     return problems
 
