@@ -12,6 +12,7 @@ from actions import catalog
 from actions.catalog import ActionFailed, RunContext
 from actions.expressions import ExpressionError
 from actions.models import Action
+from actions.views.canvas import action_problems
 
 INPUT_KEYS = ("fields", "vars", "context", "actions")
 MASKED = "masked"
@@ -52,6 +53,17 @@ def run_action(action: Action, scope: dict) -> ActionRun:
             )
         except ExpressionError as error:
             raise ActionFailed("invalid_request", str(error)) from None
+        except ActionFailed:
+            raise
+        except Exception:
+            # Only now, off the hot path: params that never passed the form (an action added with "+" and
+            # not configured) fail the action; valid ones mean a bug, which the engine records as such.
+            if problems := action_problems(action):
+                raise ActionFailed(
+                    "invalid_params",
+                    f'{action_type.label} "{action.action_id}" is not configured: {" ".join(problems)}',
+                ) from None
+            raise
     except ActionFailed as error:
         if action.allow_failure:
             output = error.output if error.output is not None else {"error": error.as_dict()}

@@ -72,10 +72,14 @@ SUMMARIES = {
 }
 
 
-def _problems(
-    action: Action, earlier: frozenset[str], prototypes: dict[tuple[str, bool], ParamsForm]
+def action_problems(
+    action: Action,
+    earlier: frozenset[str] | None = None,
+    prototypes: dict[tuple[str, bool], ParamsForm] | None = None,
 ) -> list[str]:
-    """What the editor would flag on this action's stored params: errors, then warnings."""
+    """What the editor would flag on this action's stored params: errors, then warnings (references to
+    actions not in `earlier`; None checks no reference). The runner reuses it on an unexpected error."""
+    prototypes = {} if prototypes is None else prototypes
     action_type = catalog.get(action.type, action.action)
     if action_type is None:
         return [f"{action.kind} is not in the catalog: a run fails when it reaches this action."]
@@ -115,7 +119,7 @@ def flow_cards(flow: Flow) -> list[Card]:
         cards = []
         for action in children.get((parent_id, branch), []):
             card = Card(action, catalog.get(action.type, action.action))
-            card.problems = _problems(action, frozenset(earlier), prototypes)
+            card.problems = action_problems(action, frozenset(earlier), prototypes)
             earlier.append(action.action_id)
             if card.is_condition:
                 card.then = chain(action.pk, Branch.THEN)
