@@ -163,7 +163,8 @@ def test_import_lists_every_problem_with_the_action_id(staff_client, db):
         "actions": [
             act("fine", "FLOW/DO_NOTHING"),
             act("bad_call", "HTTP/SEND_REQUEST", {"url": "ftp://example.com/", "method": "FETCH"}),
-            act("bad_delay", "FLOW/DELAY_FLOW", {"number": 1, "units": "WEEKS"}),
+            act("bad_call", "FLOW/DELAY_FLOW", {"number": 1, "units": "WEEKS"}),
+            {"id": "bad_delay", "type": "FLOW"},
         ],
     }
     response = staff_client.post(reverse("actions:flow_import"), {"file": _upload(data)})
@@ -177,6 +178,28 @@ def test_import_lists_every_problem_with_the_action_id(staff_client, db):
     assert "Nothing was imported" in response.text
     assert "action “bad_call”" in response.text
     assert Flow.objects.count() == 0
+
+
+def test_import_keeps_invalid_params_as_is_and_lists_them_as_warnings(staff_client, db):
+    data = {
+        "name": "Unfinished",
+        "actions": [
+            act("fine", "FLOW/DO_NOTHING"),
+            act("bad_call", "HTTP/SEND_REQUEST", {"url": "ftp://example.com/", "method": "FETCH"}),
+            act("store_variables_1", "FLOW/STORE_VARS", {}),
+        ],
+    }
+    response = staff_client.post(reverse("actions:flow_import"), {"file": _upload(data)})
+
+    assert response.status_code == 200
+    flow = Flow.objects.get()
+    assert flow.actions.count() == 3
+    warnings = response.context["warnings"]
+    assert any("“bad_call”: url:" in warning for warning in warnings)
+    assert any("“store_variables_1”: vars:" in warning for warning in warnings)
+    assert "Imported 1 flow: “Unfinished” (version 1)." in response.text
+    assert "action “store_variables_1”: vars:" in response.text
+    assert reverse("actions:flow_detail", args=[flow.pk]) in response.text
 
 
 def test_import_rejects_a_non_flow(staff_client, db):

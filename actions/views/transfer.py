@@ -61,15 +61,20 @@ class ImportForm(forms.Form):
 def flow_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
+    warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
-            flows = import_flows(form.cleaned_data["data"])
+            flows = import_flows(form.cleaned_data["data"], warnings)
         except FlowImportError as error:
             problems = error.problems
         else:
             names = ", ".join(f"“{flow.name}” (version {flow.version})" for flow in flows)
             messages.success(request, f"Imported {len(flows)} flow{'s' if len(flows) > 1 else ''}: {names}.")
-            return redirect("actions:flow_detail", flow_id=flows[0].pk)
+            if not warnings:
+                return redirect("actions:flow_detail", flow_id=flows[0].pk)
+            # What was imported as is must be read before moving on: the page lists it, with the flows.
+            context = {"form": ImportForm(), "imported": flows, "warnings": warnings}
+            return render(request, "actions/flow_import.html", context)
     return render(request, "actions/flow_import.html", {"form": form, "problems": problems})
 
 

@@ -214,11 +214,11 @@ def test_unknown_flow_and_bad_files_exit_2(db, tmp_path):
     assert error.returncode == 2 and "not valid JSON" in str(error)
 
     (tmp_path / "invalid.json").write_text(
-        json.dumps({"name": "X", "actions": [act("a", "FLOW/STORE_VARS", {"vars": "nope"})]})
+        json.dumps({"name": "X", "actions": [act("a", "FLOW/STORE_VARS"), act("a", "FLOW/DO_NOTHING")]})
     )
     error, _ = failing("import", str(tmp_path / "invalid.json"))
     assert error.returncode == 2
-    assert "action “a”" in str(error) and "vars" in str(error)
+    assert "action “a”: another action of the flow has this id" in str(error)
     assert not Flow.objects.exists()
 
 

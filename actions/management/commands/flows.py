@@ -1,7 +1,8 @@
 """`manage.py flows import|export|run|list` (DESIGN §7).
 
 JSON on stdout, human messages on stderr; exit 0 on success, 1 when a run failed, 2 for invalid input.
-- `flows import FILE` (`-` reads stdin) prints `[{"id", "name", "version"}]`;
+- `flows import FILE` (`-` reads stdin) prints `[{"id", "name", "version"}]`, and on stderr what was
+  imported as is (invalid params, unsupported types);
 - `flows export NAME_OR_ID` prints the flow JSON (Auth0 shape, connection names, no secrets);
 - `flows run NAME_OR_ID --input JSON` runs synchronously and prints
   `{"id", "status", "output", "error", "actions": [{"id", "status", "output"}]}`;
@@ -48,13 +49,16 @@ class Command(BaseCommand):
 
     def _import(self, options: dict) -> None:
         data = self._read_json(options["file"])
+        warnings: list[str] = []
         try:
-            flows = import_flows(data)
+            flows = import_flows(data, warnings)
         except FlowImportError as error:
             raise _invalid(f"{options['file']}: cannot import:\n  " + "\n  ".join(error.problems)) from None
         self._print([{"id": str(flow.id), "name": flow.name, "version": flow.version} for flow in flows])
         for flow in flows:
             self.stderr.write(f"Flow “{flow.name}” imported (version {flow.version}).")
+        if warnings:
+            self.stderr.write("Imported as is, fix in the editor:\n  " + "\n  ".join(warnings))
 
     def _export(self, options: dict) -> None:
         self._print(export_flow(self._find(options["flow"])))
