@@ -15,8 +15,9 @@ from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
 
-DATETIME_FORMAT = "j M Y, H:i:s T"
-DATE_FORMAT = "j M Y, H:i T"
+# No-break spaces: a narrow column wraps only between the date and the time.
+DATETIME_FORMAT = "j\u00a0M\u00a0Y, H:i:s\u00a0T"
+DATE_FORMAT = "j\u00a0M\u00a0Y, H:i\u00a0T"
 
 
 @register.simple_tag
