@@ -57,14 +57,31 @@
 
   // Keyboard moves re-render the canvas: keep the focus on the button that was pressed.
   var focusId = null;
+  var versionBefore = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
-    focusId =
-      active && active.id && target && target.id === "canvas" && event.detail.elt.closest("#canvas")
-        ? active.id
-        : null;
+    var onCanvas = Boolean(target && target.id === "canvas" && event.detail.elt.closest("#canvas"));
+    focusId = active && active.id && onCanvas ? active.id : null;
+    versionBefore = onCanvas ? canvasVersion() : null;
   });
+
+  function canvasVersion() {
+    var input = document.querySelector("#reorder-form input[name='version']");
+    return input ? Number(input.value) : null;
+  }
+
+  // A change made on the canvas while the side panel's editor is open takes the next version: when it
+  // was the only change, the editor moves to that version too, so that its Save is not refused as stale.
+  function followOwnChange() {
+    var editorVersion = document.querySelector("#side-panel #action-form input[name='version']");
+    var now = canvasVersion();
+    var refused = document.querySelector("#canvas .alert-error");
+    if (editorVersion && !refused && Number(editorVersion.value) === versionBefore && now === versionBefore + 1) {
+      editorVersion.value = String(now);
+    }
+    versionBefore = null;
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
@@ -79,6 +96,9 @@
       }
       target.showModal();
       return;
+    }
+    if (versionBefore !== null) {
+      followOwnChange();
     }
     if (focusId) {
       var again = document.getElementById(focusId);

@@ -132,3 +132,33 @@ def test_open_with_enter_import_close_and_delete_in_the_panel(logged_in_page: Pa
     assert card_ids(page) == ["after"]
     assert not Action.objects.filter(pk=fetch.pk).exists()
     expect(page.locator("#flow-title .badge")).to_have_text("v2")
+
+
+def test_a_move_on_the_canvas_while_the_panel_is_open_does_not_make_its_save_stale(
+    logged_in_page: Page, httpbin_url
+):
+    flow, fetch, _ = http_flow(f"{httpbin_url}/get")
+    page = logged_in_page
+    page.goto(f"/flows/{flow.pk}/")
+    page.get_by_role("link", name="fetch", exact=True).click()
+    panel = page.locator("#side-panel")
+    panel.get_by_label("Alias").fill("Moved then saved")
+    page.get_by_role("button", name="Move fetch down").click()
+    expect(page.get_by_text("“fetch” moved down.")).to_be_visible()
+    expect(panel.locator("input[name='version']")).to_have_value("2")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel).to_contain_text("Action “fetch” saved (flow version 3).")
+    expect(page.locator("#flow-title .badge")).to_have_text("v3")
+    assert card_ids(page) == ["after", "fetch"]
+
+    # A change by someone else in between is not hidden: the panel's save is refused, the edits kept.
+    Flow.objects.filter(pk=flow.pk).update(version=5)
+    page.get_by_role("button", name="Move fetch up").click()
+    expect(page.get_by_text("changed by someone else")).to_be_visible()
+    expect(panel.locator("input[name='version']")).to_have_value("3")
+    panel.get_by_label("Alias").fill("Mine")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel).to_contain_text("Not saved: this flow was changed by someone else (now version 5)")
+    expect(panel.get_by_label("Alias")).to_have_value("Mine")
+    fetch.refresh_from_db()
+    assert fetch.alias == "Moved then saved"
