@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.text import slugify
 
 from vault.fields import EncryptedSecretField
 
@@ -29,6 +30,15 @@ class Flow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def free_action_id(self, label: str) -> str:
+        """A free action id built from a type's label: http_request_1, http_request_2…"""
+        base = slugify(label).replace("-", "_") or "action"
+        taken = set(self.actions.values_list("action_id", flat=True))
+        number = 1
+        while f"{base}_{number}" in taken:
+            number += 1
+        return f"{base}_{number}"
 
 
 class Branch(models.TextChoices):

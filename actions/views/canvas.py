@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -251,12 +250,7 @@ def _bump(flow: Flow, loaded: int) -> bool:
 
 def new_action_id(flow: Flow, action_type: ActionType) -> str:
     """A free id built from the type's label: http_request_1, http_request_2…"""
-    base = slugify(action_type.label).replace("-", "_") or "action"
-    taken = set(flow.actions.values_list("action_id", flat=True))
-    number = 1
-    while f"{base}_{number}" in taken:
-        number += 1
-    return f"{base}_{number}"
+    return flow.free_action_id(action_type.label)
 
 
 def default_params(action_type: ActionType) -> dict:

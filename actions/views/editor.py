@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions import catalog
@@ -156,15 +155,6 @@ def _action_type(type: str, action: str) -> ActionType:
 
 def _ids(actions: list[Action]) -> frozenset[str]:
     return frozenset(action.action_id for action in actions)
-
-
-def _new_action_id(flow: Flow, action_type: ActionType) -> str:
-    base = slugify(action_type.label).replace("-", "_") or "action"
-    taken = set(flow.actions.values_list("action_id", flat=True))
-    number = 1
-    while f"{base}_{number}" in taken:
-        number += 1
-    return f"{base}_{number}"
 
 
 def _flag(data: Any, name: str) -> bool:
@@ -343,7 +333,7 @@ def _opened(
     """The editor's forms as it opens: a new action's defaults, or the stored action."""
     initial = {"version": flow.version}
     if action.pk is None:
-        initial["action_id"] = _new_action_id(flow, action_type)
+        initial["action_id"] = flow.free_action_id(action_type.label)
         return EnvelopeForm(initial=initial, flow=flow), action_type.form_class(earlier_ids=earlier)
     initial |= {
         "action_id": action.action_id,
