@@ -82,6 +82,19 @@ def mark_used(connection_id: str) -> None:
     Connection.objects.filter(pk=connection_id).update(last_used=timezone.now())
 
 
+USE_PERMISSION = "vault.use_connection"
+NO_USE_PERMISSION = (
+    "You may not use vault connections: ask an administrator for the "
+    "'Can use a connection in actions' permission."
+)
+
+
+def may_use(user) -> bool:
+    """DESIGN §8: choosing a connection for an action is its own permission, apart from changing one
+    (runs of a saved flow are not checked: its author chose the connection)."""
+    return user.has_perm(USE_PERMISSION)
+
+
 def connection_choices() -> list[tuple[str, str]]:
     """[(id, "name (type)")] for select widgets; reads no secret."""
     labels = dict(ConnectionType.choices)

@@ -5,11 +5,13 @@ the package imports all its modules the first time the catalog is read, so addin
 adding one module and touching nothing else.
 
 Contract of a type:
-- `form_class(data=None, *, params=None, has_secret=False, earlier_ids=None)`: a `ParamsForm` that edits
-  the stored `params` (and knows whether a secret is stored); once valid, `form.params` is what to
-  store and `form.secret_params(stored)` the new secret params (a `Secret` or None; a blank password
-  field keeps `stored`). `form_class.data_from_params(params, secrets)` turns params as written in an
-  action file (secret values included) into form data, so a file is validated exactly like the editor.
+- `form_class(data=None, *, params=None, has_secret=False, earlier_ids=None, may_use_connections=True)`:
+  a `ParamsForm` that edits the stored `params` (and knows whether a secret is stored; a user without
+  `vault.use_connection` may keep a stored connection but not choose one); once valid, `form.params`
+  is what to store and `form.secret_params(stored)` the new secret params (a `Secret` or None; a
+  blank password field keeps `stored`). `form_class.data_from_params(params, secrets)` turns params as
+  written in an action file (secret values included) into form data, so a file is validated exactly
+  like the editor.
   Secret params are keyed by the name of the form field that edits them.
 - `output_keys`: the keys its output always has (`actions.<id>.<key>`), for the editor's suggestions.
 - `run(params, ctx) -> ActionResult`: performs the action on its stored params; expressions are resolved
@@ -122,9 +124,11 @@ class ParamsForm(forms.Form):
         params: dict | None = None,
         has_secret: bool = False,
         earlier_ids: frozenset[str] | None = None,
+        may_use_connections: bool = True,
     ) -> None:
         super().__init__(data, initial=self.initial_from_params(params or {}))
         self.has_secret = has_secret
+        self.may_use_connections = may_use_connections
         self.earlier_ids = earlier_ids
         self.warnings: dict[str, list[str]] = {}
 

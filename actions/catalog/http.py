@@ -712,6 +712,11 @@ def _statuses(value: str) -> str:
     return value
 
 
+def _connection_key(ref: str) -> str:
+    """A connection given by id or by name, as its id (a ref that names none, as it is)."""
+    return str(getattr(Connection.find(ref), "id", ref)) if ref else ""
+
+
 class HttpRequestForm(ParamsForm):
     """The input-parameter table of DESIGN §4, in its order, then the advanced options."""
 
@@ -784,8 +789,12 @@ class HttpRequestForm(ParamsForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["connection_id"].choices = [("", "None"), *vault.connection_choices()]
-        self.missing_connection = self._flag_missing_connection()
+        if self.may_use_connections:
+            self.fields["connection_id"].choices = [("", "None"), *vault.connection_choices()]
+            self.missing_connection = self._flag_missing_connection()
+        else:
+            self.missing_connection = None
+            self._lock_connection()
         self.fields["timeout"].widget.attrs["placeholder"] = f"{settings.FLOWS_HTTP_DEFAULT_TIMEOUT:g}"
         if self.has_secret:
             self.fields[
@@ -808,8 +817,27 @@ class HttpRequestForm(ParamsForm):
         field.widget.attrs |= {"aria-invalid": "true", "class": "missing-connection"}
         return ref
 
+    def _lock_connection(self) -> None:
+        """Without `vault.use_connection` the select shows the stored connection (or None) and cannot
+        change: a disabled field keeps its initial value, so saving other fields keeps the connection."""
+        field = self.fields["connection_id"]
+        stored = str(self.initial.get("connection_id") or "")
+        choices = [("", "None")]
+        if stored:
+            connection = Connection.find(stored)
+            choices.append((stored, connection.name if connection else "Missing connection"))
+        field.choices = choices
+        field.disabled = True
+        field.help_text = vault.NO_USE_PERMISSION
+
     def clean_connection_id(self) -> str:
         ref = self.cleaned_data["connection_id"]
+        if not self.may_use_connections:
+            # A disabled field ignores what is posted: a connection chosen anyway is refused, not dropped.
+            posted = str(self.data.get(self.add_prefix("connection_id")) or "")
+            if posted and _connection_key(posted) != _connection_key(ref):
+                raise ValidationError(vault.NO_USE_PERMISSION)
+            return ref
         if ref and ref == self.missing_connection:
             raise ValidationError(f'Connection "{ref}" does not exist: choose another.')
         return ref

@@ -30,6 +30,7 @@ from actions.flow_scope import LastRun, Reference, earlier_actions, references_t
 from actions.models import Action, Flow, TestRun
 from actions.runner import ActionRun, parse_input, run_action
 from flowdesigner.access import staff_required
+from vault import api as vault
 
 TEMPLATE = "actions/action_edit.html"
 # The id of the canvas's side panel: an htmx request aimed at it gets the editor alone.
@@ -280,7 +281,11 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
     if request.method == "POST":
         envelope = EnvelopeForm(request.POST, flow=flow, action=None if is_new else action)
         params_form = action_type.form_class(
-            request.POST, params=action.params, has_secret=has_secret, earlier_ids=earlier
+            request.POST,
+            params=action.params,
+            has_secret=has_secret,
+            earlier_ids=earlier,
+            may_use_connections=vault.may_use(request.user),
         )
         envelope_ok, params_ok = envelope.is_valid(), params_form.is_valid()
         if envelope_ok and params_ok:
@@ -307,7 +312,7 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
     else:
         test_form = TestInputForm()
     if request.method != "POST" or saved:
-        envelope, params_form = _opened(flow, action_type, action, earlier)
+        envelope, params_form = _opened(request, flow, action_type, action, earlier)
     response = _page(
         request,
         {
@@ -328,13 +333,15 @@ def _editor(request: HttpRequest, flow: Flow, action_type: ActionType, action: A
 
 
 def _opened(
-    flow: Flow, action_type: ActionType, action: Action, earlier: frozenset[str]
+    request: HttpRequest, flow: Flow, action_type: ActionType, action: Action, earlier: frozenset[str]
 ) -> tuple[EnvelopeForm, ParamsForm]:
     """The editor's forms as it opens: a new action's defaults, or the stored action."""
     initial = {"version": flow.version}
+    may_use = vault.may_use(request.user)
     if action.pk is None:
         initial["action_id"] = flow.free_action_id(action_type.label)
-        return EnvelopeForm(initial=initial, flow=flow), action_type.form_class(earlier_ids=earlier)
+        params_form = action_type.form_class(earlier_ids=earlier, may_use_connections=may_use)
+        return EnvelopeForm(initial=initial, flow=flow), params_form
     initial |= {
         "action_id": action.action_id,
         "alias": action.alias,
@@ -347,6 +354,7 @@ def _opened(
         params=action.params,
         has_secret=action.secret_params is not None,
         earlier_ids=earlier,
+        may_use_connections=may_use,
     )
     params_form.is_valid()
     return EnvelopeForm(initial=initial, flow=flow, action=action), params_form
@@ -466,6 +474,7 @@ def _test(request: HttpRequest, flow: Flow, action_type: ActionType, stored: Act
         params=stored.params if stored else None,
         has_secret=stored_secret is not None,
         earlier_ids=_ids(earlier),
+        may_use_connections=vault.may_use(request.user),
     )
     test_form = TestInputForm(request.POST)
     params_ok, input_ok = params_form.is_valid(), test_form.is_valid()
@@ -477,6 +486,10 @@ def _test(request: HttpRequest, flow: Flow, action_type: ActionType, stored: Act
             for message in errors
         ]
         return render(request, f"{TEMPLATE}#test_result", {"problems": problems})
+    if params_form.params.get("connection_id") and not vault.may_use(request.user):
+        # A Test sends what the form holds now: a kept connection would authenticate a changed request.
+        problem = ("Connection", vault.NO_USE_PERMISSION)
+        return render(request, f"{TEMPLATE}#test_result", {"problems": [problem]})
     action = Action(
         flow=flow,
         action_id=stored.action_id if stored else "test",
@@ -675,6 +688,7 @@ def _import_curl(
         params=params,
         has_secret=has_secret,
         earlier_ids=_ids(earlier_actions(flow, stored)),
+        may_use_connections=vault.may_use(request.user),
     )
     params_form.is_valid()
     context |= {"curl_form": CurlImportForm(), "curl_notes": notes}

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from actions.flowjson import FlowImportError, export_flow, import_flows
 from actions.models import Flow
 from flowdesigner.access import staff_required
+from vault import api as vault
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -63,8 +64,12 @@ def flow_import(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["data"]
+        if _uses_connections(data) and not vault.may_use(request.user):
+            problems = [f"This file sets a vault connection on an action. {vault.NO_USE_PERMISSION}"]
+            return render(request, "actions/flow_import.html", {"form": form, "problems": problems})
         try:
-            flows = import_flows(form.cleaned_data["data"], warnings)
+            flows = import_flows(data, warnings)
         except FlowImportError as error:
             problems = error.problems
         else:
@@ -76,6 +81,18 @@ def flow_import(request: HttpRequest) -> HttpResponse:
             context = {"form": ImportForm(), "imported": flows, "warnings": warnings}
             return render(request, "actions/flow_import.html", context)
     return render(request, "actions/flow_import.html", {"form": form, "problems": problems})
+
+
+def _uses_connections(data: Any) -> bool:
+    """Whether any action params, at any depth (branches hold actions too), name a connection."""
+    if isinstance(data, list):
+        return any(_uses_connections(item) for item in data)
+    if not isinstance(data, dict):
+        return False
+    params = data.get("params")
+    if isinstance(params, dict) and params.get("connection_id"):
+        return True
+    return any(_uses_connections(value) for value in data.values())
 
 
 def _download_name(flow: Flow) -> str:
