@@ -29,6 +29,7 @@ from actions.engine import recordable
 from actions.flow_scope import LastRun, Reference, earlier_actions, references_to, suggestions
 from actions.models import Action, Flow, TestRun
 from actions.runner import ActionRun, parse_input, run_action
+from actions.templatetags.timefmt import DATETIME_FORMAT
 from flowdesigner.access import staff_required
 from vault import api as vault
 
@@ -621,7 +622,7 @@ def _as_action_run(test_run: TestRun) -> ActionRun:
 
 def _when(test_run: TestRun) -> str:
     """As the history shows it."""
-    return format_date(timezone.localtime(test_run.created), "M j, H:i:s")
+    return format_date(timezone.localtime(test_run.created), DATETIME_FORMAT)
 
 
 def _output_text(test_run: TestRun) -> str:

@@ -4,6 +4,7 @@
 import html
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.template import Context, Template
@@ -287,7 +288,7 @@ def test_the_result_shows_timings_views_and_a_folding_tree(
     text = staff_client.post(url_of_test(action), data, headers=HTMX).text
     assert "<dt>Timing</dt>" in text
     for label in ("connect", "first byte", "download"):
-        assert re.search(rf"<span>{label} [0-9.]+ ms</span>", text), label
+        assert re.search(rf"<span>{label} [0-9.]+ m?s</span>", text), label
     assert '<button type="button" role="tab" aria-selected="true" data-view="pretty">Pretty</button>' in text
     assert '<pre class="json" role="tabpanel" data-view-panel="raw" hidden>' in text
     assert '<div class="json-tree"><details class="json-node" open>' in text
@@ -366,11 +367,15 @@ def test_the_editor_lists_the_history(staff_client, flow, action):
         method="GET",
         duration_ms=30001.2,
     )
+    TestRun.objects.filter(error_code="timeout").update(created=datetime(2026, 12, 3, 17, 53, 25, tzinfo=UTC))
     page = staff_client.get(reverse("actions:action_edit", args=[flow.pk, action.pk])).text
     assert '<h2 id="history-heading">History</h2>' in page
     assert '<span class="badge status-2xx">200</span>' in page
     assert '<span class="badge failure" title="Too slow.">timeout</span>' in page
-    assert '<td class="num nowrap">30001 ms</td>' in page
+    # The project's formats (actions/templatetags/timefmt.py): a moment with its zone, a readable length.
+    assert '<td class="num nowrap">30.0 s</td>' in page
+    assert '<td class="nowrap"><time datetime="2026-12-03T17:53:25+00:00" title="' in page
+    assert ">3\u00a0Dec\u00a02026, 17:53:25\u00a0UTC</time></td>" in page
     assert "<code>GET https://x.test/slow</code>" in page
     other = Action.objects.create(
         flow=flow, action_id="fresh", type="HTTP", action="SEND_REQUEST", params={"url": "https://x.test/"}
