@@ -1,9 +1,13 @@
 """The flow canvas: cards and branches, insert from the catalog, reorder, move up/down, delete."""
 
+import json
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from actions import catalog
 from actions.models import Action, Flow
@@ -378,11 +382,35 @@ def test_insert_picks_a_free_id_and_the_form_defaults(staff_client, flow):
     assert any("URL:" in problem for problem in cards[1].problems)
 
 
-def test_insert_over_htmx_redirects_to_the_editor(staff_client, flow):
+def test_insert_over_htmx_redraws_the_canvas_and_opens_the_new_card_in_the_panel(staff_client, flow, three):
     url = reverse("actions:canvas_insert", args=[flow.pk])
-    response = staff_client.post(url, {"type": "FLOW", "action": "DO_NOTHING", "version": 1}, headers=HTMX)
-    new = Action.objects.get(flow=flow)
-    assert response["HX-Redirect"] == reverse("actions:action_edit", args=[flow.pk, new.pk])
+    data = {"type": "FLOW", "action": "STORE_VARS", "version": 1, "position": 1}
+    response = staff_client.post(url, data, headers=HTMX | {"HX-Target": "canvas"})
+    new = Action.objects.get(flow=flow, action_id="store_variables_1")
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response
+    assert response.text.lstrip().startswith('<section id="canvas"')
+    assert "Action “store_variables_1” added." in response.text
+    # Once settled, canvas.js clicks this card's link: the htmx GET into the side panel a user's click makes.
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {"open-in-panel": f"card-{new.pk}"}
+    edit = reverse("actions:action_edit", args=[flow.pk, new.pk])
+    assert (
+        f'id="card-{new.pk}" class="action-card-link" href="{edit}" hx-get="{edit}" hx-target="#side-panel"'
+        in (response.text)
+    )
+    panel = staff_client.get(edit, headers=HTMX | {"HX-Target": "side-panel"})
+    assert 'id="action-form"' in panel.text and "<html" not in panel.text
+    assert tree(flow) == ["a", "store_variables_1", "b", "c"]
+
+
+def test_the_catalog_inserts_over_htmx_into_the_canvas_and_posts_without_it(staff_client, flow):
+    url = reverse("actions:canvas_catalog", args=[flow.pk])
+    dialog = staff_client.get(url, {"position": 0}, headers=HTMX).text
+    insert = reverse("actions:canvas_insert", args=[flow.pk])
+    assert (
+        f'method="post" action="{insert}" hx-post="{insert}" hx-target="#canvas" hx-swap="outerHTML"'
+        in dialog
+    )
 
 
 def test_insert_refuses_unknown_types_and_foreign_parents(staff_client, flow, three):
@@ -521,6 +549,18 @@ def test_move_up_and_down(staff_client, flow, three):
     staff_client.post(reverse("actions:canvas_move", args=[flow.pk, a.pk, "down"]), {"version": 2})
     assert tree(flow) == ["c", "a", "b"]
     assert version(flow) == 3
+
+
+def test_the_redrawn_canvas_shows_when_the_flow_was_updated(staff_client, flow, three):
+    Flow.objects.filter(pk=flow.pk).update(updated=timezone.now() - timedelta(days=3))
+    page = staff_client.get(reverse("actions:flow_detail", args=[flow.pk])).text
+    assert "3\u00a0days ago" in page
+    move = staff_client.post(
+        reverse("actions:canvas_move", args=[flow.pk, three[2].pk, "up"]), {"version": 1}, headers=HTMX
+    )
+    flow.refresh_from_db()
+    updated = timezone.localtime(flow.updated)
+    assert f'<dd id="flow-updated"><time datetime="{updated.isoformat()}" title="just now">' in move.text
 
 
 def test_move_stays_in_its_branch_and_at_the_ends(staff_client, flow, branched):

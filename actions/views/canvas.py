@@ -6,6 +6,7 @@ people editing one flow never silently undo each other's work.
 """
 
 import copy
+import json
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -15,7 +16,6 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -28,6 +28,8 @@ from flowdesigner.access import staff_required
 TEMPLATE = "actions/flow_detail.html"
 CONDITION = ("FLOW", "BOOLEAN_CONDITION")
 BRANCHES = (Branch.THEN, Branch.ELSE)
+# The event canvas.js answers by opening the named card's editor in the side panel.
+OPEN_IN_PANEL = "open-in-panel"
 
 
 @dataclass
@@ -347,11 +349,13 @@ def action_insert(request: HttpRequest, flow_id: UUID) -> HttpResponse:
         )
         siblings.insert(position, action)
         _renumber(siblings)
-    messages.success(request, f"Action “{action.action_id}” added: set it up below.")
-    url = reverse("actions:action_edit", args=[flow.pk, action.pk])
     if request.htmx:
-        return HttpResponse(headers={"HX-Redirect": url})
-    return redirect(url)
+        # Like a click on the new card: once the canvas is redrawn, canvas.js opens its editor in the panel.
+        response = _canvas(request, flow_id, notice=f"Action “{action.action_id}” added.")
+        response["HX-Trigger-After-Settle"] = json.dumps({OPEN_IN_PANEL: f"card-{action.pk}"})
+        return response
+    messages.success(request, f"Action “{action.action_id}” added: set it up below.")
+    return redirect("actions:action_edit", flow_id=flow.pk, pk=action.pk)
 
 
 @staff_required

@@ -61,7 +61,10 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
-    var onCanvas = Boolean(target && target.id === "canvas" && event.detail.elt.closest("#canvas"));
+    // An insert from the catalog changes the canvas too: the dialog's form redraws it.
+    var onCanvas = Boolean(
+      target && target.id === "canvas" && event.detail.elt.closest("#canvas, #catalog-dialog")
+    );
     focusId = active && active.id && onCanvas ? active.id : null;
     versionBefore = onCanvas ? canvasVersion() : null;
   });
@@ -97,6 +100,12 @@
       target.showModal();
       return;
     }
+    // An insert from the catalog's dialog is done: close it (detail.elt is the swapped-in canvas).
+    var dialog = document.getElementById("catalog-dialog");
+    var requester = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (dialog && dialog.open && requester && requester.closest("#catalog-dialog")) {
+      dialog.close();
+    }
     if (versionBefore !== null) {
       followOwnChange();
     }
@@ -112,6 +121,15 @@
         }
       }
       focusId = null;
+    }
+  });
+
+  // After an insert from the catalog (canvas.py sends this event once the canvas is redrawn): open the new
+  // card's editor in the side panel, as a click on the card does.
+  document.addEventListener("open-in-panel", function (event) {
+    var link = document.getElementById(event.detail.value);
+    if (link) {
+      link.click();
     }
   });
 

@@ -22,7 +22,9 @@ def add_from_catalog(page: Page, flow: Flow, plus: str, label: str) -> None:
     dialog = page.get_by_role("dialog", name="Add an action")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=label).click()
-    expect(page).to_have_url(re.compile(r"/actions/\d+/$"))
+    # The canvas is redrawn with the new card and its editor opens beside it (see test_canvas_panel.py).
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#side-panel #action-form")).to_be_visible()
     page.goto(f"/flows/{flow.pk}/")
 
 

@@ -162,3 +162,38 @@ def test_a_move_on_the_canvas_while_the_panel_is_open_does_not_make_its_save_sta
     expect(panel.get_by_label("Alias")).to_have_value("Mine")
     fetch.refresh_from_db()
     assert fetch.alias == "Moved then saved"
+
+
+def test_plus_inserts_a_card_and_opens_its_editor_in_the_panel(logged_in_page: Page, httpbin_url):
+    flow, _, _ = http_flow(f"{httpbin_url}/get")
+    page = logged_in_page
+    page.goto(f"/flows/{flow.pk}/")
+    canvas_url = page.url
+    updated = page.locator("#flow-updated time")
+    loaded_at = updated.get_attribute("datetime")
+
+    page.get_by_role("link", name="Add an action after fetch").click()
+    dialog = page.get_by_role("dialog", name="Add an action")
+    dialog.get_by_role("button", name="Store variables").click()
+    expect(dialog).to_be_hidden()
+    panel = page.locator("#side-panel")
+    expect(panel.get_by_role("heading", name="store_variables_1")).to_be_focused()
+    new = Action.objects.get(flow=flow, action_id="store_variables_1")
+    expect(page.locator(f"#card-{new.pk}")).to_have_attribute("aria-current", "true")
+    expect(page.locator(".action-card.is-open")).to_have_count(1)
+    expect(page.get_by_text("Action “store_variables_1” added.")).to_be_visible()
+    expect(page.locator("#flow-title .badge")).to_have_text("v2")
+    expect(updated).not_to_have_attribute("datetime", loaded_at)
+    assert card_ids(page) == ["fetch", "store_variables_1", "after"]
+    assert page.url == canvas_url
+
+    inserted_at = updated.get_attribute("datetime")
+    panel.get_by_label("Vars").fill('{"greeting": "hello"}')
+    panel.get_by_role("button", name="Save").click()
+    expect(panel).to_contain_text("Action “store_variables_1” saved (flow version 3).")
+    expect(page.locator(".action-card.is-open .action-card-summary")).to_have_text("vars.greeting")
+    expect(page.locator("#flow-title .badge")).to_have_text("v3")
+    expect(updated).not_to_have_attribute("datetime", inserted_at)
+    new.refresh_from_db()
+    assert new.params == {"vars": {"greeting": "hello"}}
+    assert page.url == canvas_url
