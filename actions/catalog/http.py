@@ -883,6 +883,13 @@ class HttpRequestForm(ParamsForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
+        # Keeping the stored connection must not let its credential be sent somewhere new.
+        stored = self.initial.get("connection_id")
+        if stored and not self.may_use_connections and url != str(self.initial.get("url") or "").strip():
+            raise ValidationError(
+                "This action sends a vault connection: changing its URL needs the permission to use "
+                "connections. " + vault.NO_USE_PERMISSION
+            )
         try:
             template = parse_template(url)
         except ExpressionError as error:

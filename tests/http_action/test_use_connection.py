@@ -75,7 +75,11 @@ def test_a_stored_connection_is_kept_when_other_fields_are_saved(editor_client, 
         action_id="get_user",
         type="HTTP",
         action="SEND_REQUEST",
-        params={"connection_id": "crm", "url": "https://api.example.com/", "method": "GET"},
+        params={
+            "connection_id": "crm",
+            "url": "https://api.example.com/users/{{fields.id}}",
+            "method": "GET",
+        },
     )
     page = editor_client.get(edit_url(action)).text
     select = connection_select(page)
@@ -94,6 +98,35 @@ def test_a_stored_connection_is_kept_when_other_fields_are_saved(editor_client, 
     assert SHOWN in changed.text
     action.refresh_from_db()
     assert action.params["connection_id"] == "crm"
+
+
+def test_the_url_of_an_action_with_a_stored_connection_cannot_be_changed_without_it(
+    editor_client, staff, flow, connection
+):
+    action = Action.objects.create(
+        flow=flow,
+        action_id="get_user",
+        type="HTTP",
+        action="SEND_REQUEST",
+        params={
+            "connection_id": "crm",
+            "url": "https://api.example.com/users/{{fields.id}}",
+            "method": "GET",
+        },
+    )
+    elsewhere = form_data(flow, url="https://attacker.example/collect")
+    response = editor_client.post(edit_url(action), elsewhere)
+    assert response.status_code == 200
+    assert "changing its URL needs the permission" in response.text
+    action.refresh_from_db()
+    assert action.params["url"] == "https://api.example.com/users/{{fields.id}}"
+    grant(staff)
+    assert (
+        editor_client.post(edit_url(action), form_data(Flow.objects.get(), url=elsewhere["url"])).status_code
+        == 302
+    )
+    action.refresh_from_db()
+    assert action.params["url"] == "https://attacker.example/collect"
 
 
 def test_a_test_with_a_connection_is_refused_then_allowed_once_granted(
