@@ -58,6 +58,7 @@ from actions.catalog import (
     RunContext,
     register,
 )
+from actions.catalog.xml_actions import to_xml
 from actions.expressions import (
     UNDEFINED,
     Expression,
@@ -393,24 +394,12 @@ def _user_header_value(name: str, value: str | Secret) -> str | Secret:
 
 
 def _serialize_xml(value: Any) -> str:
-    if isinstance(value, dict) and len(value) == 1 and not isinstance(next(iter(value.values())), list):
-        root, content = next(iter(value.items()))
-    else:
-        # One root element: a list becomes <root><item>…</item>…</root>.
-        root, content = "root", {"item": value} if isinstance(value, list) else value
-    if problem := xml_names_problem({root: content}):
-        raise _failed("invalid_request", f"payload: {problem}")
-    return '<?xml version="1.0" encoding="UTF-8"?>' + _xml_element(root, content)
-
-
-def _xml_element(tag: str, value: Any) -> str:
-    if isinstance(value, list):
-        return "".join(_xml_element(tag, item) for item in value)
-    if isinstance(value, dict):
-        return f"<{tag}>{''.join(_xml_element(key, item) for key, item in value.items())}</{tag}>"
-    if value is None:
-        return f"<{tag}/>"
-    return f"<{tag}>{xml_escape(to_text(value))}</{tag}>"
+    """An object payload as XML, by the same rules as the Serialize XML action (root `root` unless the
+    object has a single top-level key)."""
+    try:
+        return to_xml(value)
+    except ValueError as error:
+        raise _failed("invalid_request", f"payload: {error}") from None
 
 
 def _xml_text(text: str, scope: dict, found: list[Secret]) -> str:
