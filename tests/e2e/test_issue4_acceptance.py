@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from actions.models import Action, Execution, Flow
 from tests.conftest import STAFF_PASSWORD, make_user
+from tests.e2e.test_canvas import drag
 from vault.models import Connection
 
 pytestmark = pytest.mark.e2e
@@ -45,18 +46,6 @@ def save_action(page: Page, action_id: str) -> None:
     expect(
         page.get_by_text(re.compile(rf"Action “{action_id}” saved \(flow version \d+\)\."))
     ).to_be_visible()
-
-
-def drag(page: Page, source, target) -> None:
-    """Sortable follows pointer events (forceFallback): press on the handle, move in steps, release."""
-    start = source.bounding_box()
-    end = target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 8, steps=4)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 4, steps=20)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 2, steps=2)
-    page.mouse.up()
 
 
 def test_the_auth0_flow_file_imports_runs_and_shows_every_step(logged_in_page: Page, httpbin_url, settings):

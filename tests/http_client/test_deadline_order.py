@@ -7,15 +7,7 @@ import time
 import pytest
 
 from actions.http_client import OutboundError, OutboundRequest, send
-
-
-def drip_headers(conn, server):
-    """A header line every 0.2 s: every read succeeds, only the watchdog can end the exchange."""
-    conn.sendall(b"HTTP/1.1 200 OK\r\n")
-    for _ in range(100):
-        if server.stopped.wait(0.2):
-            return
-        conn.sendall(b"X-Slow: y\r\n")
+from tests.http_client.test_limits import drip_headers
 
 
 def test_a_shorter_deadline_after_a_longer_one_ends_on_time(allow_loopback, raw_server):
